@@ -1,0 +1,27 @@
+"""Arguments shared by the Beam subcommands: runner, workers, config and overrides."""
+
+from __future__ import annotations
+
+import argparse
+
+from palmkit.errors import UsageError
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="YAML config file (defaults apply to every key it leaves out)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. langid.threshold=0.6 dedup.near.threshold=0.7")
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("runner", "Any other Beam option goes after a bare '--', e.g. '-- --project P --region R --temp_location gs://B/tmp'.")
+    group.add_argument("--runner", default="DirectRunner", help="Beam runner: DirectRunner (default, local) or DataflowRunner, FlinkRunner, ...")
+    group.add_argument("--workers", type=int, default=None, help="local worker processes for the DirectRunner (default: all cores)")
+
+
+def pipeline_options(args, job_name: str):
+    from pipeline.options import RunnerOptionsError, build_options
+
+    try:
+        return build_options(args.runner, args.workers, args.beam_args, job_name=job_name)
+    except RunnerOptionsError as exc:
+        raise UsageError(str(exc)) from None

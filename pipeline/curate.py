@@ -1,0 +1,206 @@
+"""The curate job: read → clean → language-ID → quality/code filters → dedup → write.
+
+``Curate`` is the composite transform (Documents in; kept, rejected and
+duplicates out) and ``run_curate`` the whole job around it: readers with dead
+letters, the transform, deterministic shard writers, and the stats and report
+the driver writes last. Which filter families run, and their thresholds, come
+from ``CurateConfig``; the functions themselves live in ``filters/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import zlib
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from filters import clean as clean_rules
+from filters import code as code_rules
+from filters import langid as langid_rules
+from filters import quality as quality_rules
+from filters.document import Document
+from pipeline import steps as curate_steps
+from pipeline.dedup import DedupConfig, Deduplicate
+from pipeline.filtering import REJECTED, ApplySteps
+from pipeline.readers import InputSpec, ReadInputs
+from pipeline.records import ReaderConfig
+from pipeline.report import render_report
+from pipeline.stats import CollectStats, assemble_stats
+from pipeline.writers import WriteJsonlShards, write_atomically
+
+log = logging.getLogger(__name__)
+
+SUMMARY_FILE = "_summary/summary.json"
+OUTPUT_PARTS = ("curated", "rejected", "errors", "duplicates", "_summary", "stats.json", "report.html")
+
+
+@dataclasses.dataclass(frozen=True)
+class LangIdConfig:
+    """fastText language ID. An empty ``model`` means the model shipped with palmkit."""
+
+    model: str = ""
+    threshold: float = 0.5
+    # "reject" drops low-confidence prose (reason langid:below_threshold);
+    # "keep" keeps it under lang "und" so a later stage can decide.
+    below_threshold: str = "reject"
+
+    def __post_init__(self):
+        if self.below_threshold not in ("reject", "keep"):
+            raise ValueError(f"below_threshold must be 'reject' or 'keep', got {self.below_threshold!r}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurateConfig:
+    """Everything ``palmkit curate`` does, as YAML keys (see configs/curate/default.yaml)."""
+
+    # Filter families to run. They always run in the order of curate_steps.STEP_ORDER;
+    # this list only switches them on or off.
+    steps: tuple[str, ...] = ("clean", "langid", "gopher_quality", "gopher_repetition", "code")
+    reader: ReaderConfig = dataclasses.field(default_factory=ReaderConfig)
+    clean: clean_rules.CleanConfig = dataclasses.field(default_factory=clean_rules.CleanConfig)
+    langid: LangIdConfig = dataclasses.field(default_factory=LangIdConfig)
+    gopher_quality: quality_rules.GopherQualityConfig = dataclasses.field(default_factory=quality_rules.GopherQualityConfig)
+    gopher_repetition: quality_rules.GopherRepetitionConfig = dataclasses.field(default_factory=quality_rules.GopherRepetitionConfig)
+    c4: quality_rules.C4Config = dataclasses.field(default_factory=quality_rules.C4Config)
+    code: code_rules.CodeFilterConfig = dataclasses.field(default_factory=code_rules.CodeFilterConfig)
+    dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
+    # Fraction of rejected documents written to rejected/<reason>/ (all are counted).
+    rejected_sample: float = 1.0
+    records_per_shard: int = 10_000
+    seed: int = 0
+
+    def __post_init__(self):
+        unknown = [s for s in self.steps if s not in curate_steps.STEP_ORDER]
+        if unknown:
+            raise ValueError(f"unknown step {unknown[0]!r} (known: {', '.join(curate_steps.STEP_ORDER)})")
+        if not 0.0 <= self.rejected_sample <= 1.0:
+            raise ValueError(f"rejected_sample must be in [0, 1], got {self.rejected_sample}")
+        if self.records_per_shard < 1:
+            raise ValueError("records_per_shard must be at least 1")
+
+
+class Curate(beam.PTransform):
+    """Documents → ``{"kept", "rejected", "duplicates"}``.
+
+    ``rejected`` holds ``(reason, Document)``; ``duplicates`` holds
+    ``{"id", "survivor", "kind", "bytes", ...}`` records from dedup.
+    """
+
+    def __init__(self, cfg: CurateConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, docs):
+        make_steps = curate_steps.StepFactory(self.cfg)
+        filtered = docs | "Filter" >> beam.ParDo(ApplySteps(make_steps)).with_outputs(REJECTED, main="kept")
+        deduped = filtered.kept | "Dedup" >> Deduplicate(self.cfg.dedup)
+        return {"kept": deduped["kept"], "rejected": filtered[REJECTED], "duplicates": deduped["duplicates"]}
+
+
+def _keep_sample(doc_id: str, fraction: float, seed: int) -> bool:
+    if fraction >= 1.0:
+        return True
+    return zlib.crc32(f"{seed}:{doc_id}".encode()) / 2**32 < fraction
+
+
+def reason_dir(reason: str) -> str:
+    """``gopher_quality:min_words`` → ``gopher_quality.min_words`` (portable as a folder name)."""
+    return "".join(c if c.isalnum() or c in "._-" else "." for c in reason)
+
+
+def _write_summary(summary: dict, output: str) -> None:
+    write_atomically(f"{output.rstrip('/')}/{SUMMARY_FILE}", json.dumps(summary, sort_keys=True).encode())
+
+
+def build_curate_pipeline(p: beam.Pipeline, cfg: CurateConfig, inputs: list[InputSpec], output: str) -> None:
+    """Adds the whole curate job to ``p``: read, curate, write shards, dead letters, stats."""
+    out = output.rstrip("/")
+    read = p | "Read" >> ReadInputs(inputs, cfg.reader)
+    result = read["docs"] | "Curate" >> Curate(cfg)
+
+    (
+        result["kept"]
+        | "KeptLines" >> beam.Map(lambda d: (f"curated/{d.source}/{d.lang or 'und'}", d.id, d.to_json()))
+        | "WriteCurated" >> WriteJsonlShards(out, ".jsonl.zst", cfg.records_per_shard)
+    )
+    (
+        result["rejected"]
+        | "SampleRejected" >> beam.Filter(lambda r, f, s: _keep_sample(r[1].id, f, s), cfg.rejected_sample, cfg.seed)
+        | "RejectedLines" >> beam.Map(
+            lambda r: (f"rejected/{reason_dir(r[0])}", r[1].id, json.dumps({"reason": r[0], **r[1].to_dict()}, ensure_ascii=False, sort_keys=True))
+        )
+        | "WriteRejected" >> WriteJsonlShards(out, ".jsonl.zst", cfg.records_per_shard)
+    )
+    (
+        read["errors"]
+        | "ErrorLines" >> beam.Map(lambda e: ("errors", f"{e.file}\x00{e.line or 0:012d}\x00{e.offset or 0:015d}", e.to_json()))
+        | "WriteErrors" >> WriteJsonlShards(out, ".jsonl", cfg.records_per_shard)
+    )
+    (
+        result["duplicates"]
+        | "DuplicateLines" >> beam.Map(lambda r: ("duplicates", r["id"], json.dumps(r, ensure_ascii=False, sort_keys=True)))
+        | "WriteDuplicates" >> WriteJsonlShards(out, ".jsonl", cfg.records_per_shard)
+    )
+    outcomes = {
+        "read": read["docs"],
+        "kept": result["kept"],
+        "rejected": result["rejected"],
+        "errors": read["errors"],
+        "duplicates": result["duplicates"],
+    }
+    (
+        outcomes
+        | "Stats" >> CollectStats()
+        | "WriteSummary" >> beam.Map(_write_summary, out)
+    )
+
+
+def clear_outputs(output: str) -> None:
+    """Removes what an earlier run wrote, so a re-run gives exactly the same tree."""
+    out = output.rstrip("/")
+    if "://" in out:
+        # Object stores have no folders: delete every object under each prefix.
+        patterns = [f"{out}/{part}/**" for part in OUTPUT_PARTS] + [f"{out}/{part}" for part in OUTPUT_PARTS]
+        existing = sorted({m.path for r in FileSystems.match(patterns) for m in r.metadata_list})
+    else:
+        existing = [f"{out}/{part}" for part in OUTPUT_PARTS if os.path.exists(f"{out}/{part}")]
+    if existing:
+        FileSystems.delete(existing)
+
+
+def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
+    """Driver side, after the pipeline: stats.json and report.html from the job's summary."""
+    out = output.rstrip("/")
+    with FileSystems.open(f"{out}/{SUMMARY_FILE}") as fh:
+        summary = json.loads(fh.read().decode("utf-8"))
+    stats = assemble_stats(summary, extra={"job": job})
+    report = render_report(stats, stage_of_reason=curate_steps.stage_of_reason)
+    # The report first, stats.json last: stats.json marks a complete job.
+    write_atomically(f"{out}/report.html", report.encode("utf-8"))
+    write_atomically(f"{out}/stats.json", json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return stats
+
+
+def run_curate(cfg: CurateConfig, inputs: list[InputSpec], output: str, options) -> dict:
+    """Runs the curate job to completion and returns its stats."""
+    clear_outputs(output)
+    if "://" not in output:
+        os.makedirs(output, exist_ok=True)
+    with beam.Pipeline(options=options) as p:
+        build_curate_pipeline(p, cfg, inputs, output)
+    job = {
+        "inputs": [spec.label for spec in inputs],
+        "runner": options.get_all_options().get("runner"),
+        "workers": options.get_all_options().get("direct_num_workers"),
+        "steps": list(cfg.steps),
+    }
+    return finish_curate(cfg, output, job)
+
+
+__all__ = ["CurateConfig", "LangIdConfig", "Curate", "run_curate", "build_curate_pipeline", "Document"]
