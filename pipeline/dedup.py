@@ -1,0 +1,595 @@
+"""Exact and near-duplicate removal as Beam transforms.
+
+    result = docs | Deduplicate(DedupConfig())
+    result["kept"]           PCollection[Document]  one survivor per duplicate cluster, plus all singletons
+    result["duplicates"]     PCollection[dict]      {"id", "survivor", "kind": "exact"|"near", "source"}
+    result["cluster_sizes"]  PCollection[dict]      {"kind", "size", "clusters"}: the size histogram
+    result["components"]     PCollection[dict]      one {"rounds", "max_rounds", "converged"} (near dedup only)
+
+Every input document ends in exactly one of ``kept`` and ``duplicates``.
+Counters (namespace ``dedup``): ``duplicates:exact``, ``duplicates:near``,
+``near:candidate_pairs``, ``near:verified_pairs``, ``near:large_buckets``,
+``cc:converged`` / ``cc:not_converged``.
+
+How it works (all arithmetic lives in ``filters.minhash``):
+
+1. **Exact** (``ExactDedup``): key each document by a digest of its
+   normalised text, group, keep the first document of each group in the
+   survivor order below.
+2. **Near** (``NearDedup``): MinHash signatures per batch of documents; each
+   signature is cut into ``b`` bands of ``r`` rows (chosen from the threshold,
+   as datasketch does); documents sharing a band key meet in a bucket. Within
+   a bucket, members are compared by estimated Jaccard (``verify``) and the
+   passing pairs become edges (a spanning forest of them, so a bucket of k
+   near-copies yields k - 1 edges, not k^2).
+3. **Clusters** (``ConnectedComponents``): connected components of the edge
+   graph by alternating large-star and small-star rounds (Kiveris et al.,
+   "Connected Components in MapReduce and Beyond", 2014), each round two
+   GroupByKeys. Beam has no loops, so ``max_rounds`` rounds are unrolled; a
+   round on an already converged graph changes nothing, and each round's
+   large-star step counts the edges it moved, so the first round that moves
+   none proves convergence. That count is reported (``components`` output and
+   ``cc:converged`` / ``cc:not_converged`` counters). No step holds more than
+   one node's neighbourhood or one bucket in memory: no corpus-wide
+   union-find, no in-memory index of signatures.
+4. A final CoGroupByKey joins each document with its component's root.
+
+**Survivor order.** Every cluster keeps its first document by
+``(-len(text), id)``: the longest text, ties broken by the smallest id. This
+is a total order on documents with distinct ids, and connected components
+converge to each component's minimum under it, so results are identical on
+any runner and any number of workers. Document ids must be unique.
+
+**Shingles.** Prose uses word n-grams (``ngram``, default 5); Chinese and
+Japanese characters count as one word each (see ``filters.minhash``), which
+gives CJK text enough shingles without a segmenter. Code documents (those
+with ``meta["code_lang"]`` set, as the code reader marks them) use character
+n-grams (``char_ngram``) when ``code_char_shingles`` is on, because their
+punctuation and operators carry meaning a word tokeniser throws away. Band
+keys carry the shingle kind, so a code file and a paragraph never become
+candidates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Iterable, NamedTuple
+
+import apache_beam as beam
+import numpy as np
+
+from filters import minhash
+from filters.document import Document
+
+log = logging.getLogger(__name__)
+
+METRICS_NAMESPACE = "dedup"
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactDedupConfig:
+    """Which differences exact dedup ignores."""
+
+    enabled: bool = True
+    lowercase: bool = True
+    collapse_whitespace: bool = True
+    strip_punctuation: bool = False
+
+    def normalisation(self) -> dict[str, bool]:
+        return {
+            "lowercase": self.lowercase,
+            "collapse_whitespace": self.collapse_whitespace,
+            "strip_punctuation": self.strip_punctuation,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class NearDedupConfig:
+    """MinHash LSH settings.
+
+    ``shingle`` picks word or character n-grams for prose; code documents
+    (``meta[code_meta_key]`` set) use character n-grams when
+    ``code_char_shingles`` is on. ``verify`` drops bucket pairs whose
+    estimated Jaccard is below ``threshold`` before they join a cluster.
+    ``bucket_all_pairs`` bounds the exact all-pairs check inside one bucket;
+    a larger bucket (boilerplate shared by thousands of documents) compares
+    each member with its first ``bucket_all_pairs`` members only.
+    """
+
+    enabled: bool = True
+    shingle: str = "word"
+    ngram: int = 5
+    char_ngram: int = 24
+    code_char_shingles: bool = True
+    code_meta_key: str = "code_lang"
+    num_perm: int = 128
+    threshold: float = 0.8
+    seed: int = 1
+    verify: bool = True
+    max_rounds: int = 20
+    bucket_all_pairs: int = 256
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.shingle not in minhash.SHINGLE_KINDS:
+            raise ValueError(f"shingle must be one of {', '.join(minhash.SHINGLE_KINDS)}, got {self.shingle!r}")
+        if self.ngram < 1 or self.char_ngram < 1:
+            raise ValueError("ngram and char_ngram must be >= 1")
+        if self.num_perm < 2:
+            raise ValueError(f"num_perm must be >= 2, got {self.num_perm}")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.max_rounds < 1 or self.bucket_all_pairs < 2 or self.batch_size < 1:
+            raise ValueError("max_rounds and batch_size must be >= 1, bucket_all_pairs >= 2")
+
+
+@dataclasses.dataclass(frozen=True)
+class DedupConfig:
+    """Both dedup stages; exact runs first, near dedup sees only exact survivors."""
+
+    exact: ExactDedupConfig = dataclasses.field(default_factory=ExactDedupConfig)
+    near: NearDedupConfig = dataclasses.field(default_factory=NearDedupConfig)
+
+
+class LshParameters(NamedTuple):
+    bands: int
+    rows: int
+    num_perm: int
+    threshold: float
+
+    def __str__(self) -> str:
+        p = minhash.collision_probability(self.threshold, self.bands, self.rows)
+        return (
+            f"MinHash LSH: {self.num_perm} permutations, threshold {self.threshold:g} -> "
+            f"{self.bands} bands x {self.rows} rows (P[candidate] at threshold = {p:.2f})"
+        )
+
+
+def lsh_parameters(cfg: NearDedupConfig) -> LshParameters:
+    """The b x r split for ``cfg`` (``str()`` of it is the line to print or log)."""
+    bands, rows = minhash.optimal_bands_rows(cfg.threshold, cfg.num_perm)
+    return LshParameters(bands, rows, cfg.num_perm, cfg.threshold)
+
+
+def shingle_choice(doc: Document, cfg: NearDedupConfig) -> tuple[str, int]:
+    """(kind, n) of the shingles for ``doc``: the automatic code rule, else ``cfg.shingle``."""
+    if cfg.code_char_shingles and doc.meta.get(cfg.code_meta_key):
+        return minhash.CHAR, cfg.char_ngram
+    if cfg.shingle == minhash.CHAR:
+        return minhash.CHAR, cfg.char_ngram
+    return minhash.WORD, cfg.ngram
+
+
+def survivor_rank(doc: Document) -> tuple[int, str]:
+    """The survivor order: smaller ranks first (longest text, then smallest id)."""
+    return (-len(doc.text), doc.id)
+
+
+def _duplicate(doc: Document, survivor_id: str, kind: str) -> dict[str, Any]:
+    return {"id": doc.id, "survivor": survivor_id, "kind": kind, "source": doc.source}
+
+
+def _counter(name: str):
+    return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+
+
+# ---------------------------------------------------------------------------
+# Cluster-size histogram (shared by both stages)
+# ---------------------------------------------------------------------------
+
+
+class _SizeHistogram(beam.PTransform):
+    """Cluster sizes (one int per cluster) -> ``{"kind", "size", "clusters"}`` rows."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def expand(self, sizes):
+        kind = self.kind
+        return (
+            sizes
+            | "One" >> beam.Map(lambda size: (size, 1))
+            | "Count" >> beam.CombinePerKey(sum)
+            | "Row" >> beam.MapTuple(lambda size, n: {"kind": kind, "size": size, "clusters": n})
+        )
+
+
+# ---------------------------------------------------------------------------
+# Exact dedup
+# ---------------------------------------------------------------------------
+
+
+class _PickExactSurvivor(beam.DoFn):
+    """One group of equal normalised texts -> its survivor, the rest as duplicates.
+
+    Two passes over the group (Beam's grouped values are re-iterable) so a
+    group of a million identical boilerplate pages never sits in memory.
+    """
+
+    def __init__(self):
+        self.dups = _counter("duplicates:exact")
+
+    def process(self, element):
+        _, docs = element
+        best = None
+        size = 0
+        for doc in docs:
+            size += 1
+            if best is None or survivor_rank(doc) < survivor_rank(best):
+                best = doc
+        yield best
+        if size > 1:
+            yield beam.pvalue.TaggedOutput("sizes", size)
+            best_rank, skipped = survivor_rank(best), False
+            for doc in docs:
+                # Skip the survivor once (by rank: the second pass may yield new objects).
+                if not skipped and survivor_rank(doc) == best_rank:
+                    skipped = True
+                    continue
+                self.dups.inc()
+                yield beam.pvalue.TaggedOutput("duplicates", _duplicate(doc, best.id, "exact"))
+
+
+def _exact_key(doc: Document, normalisation: dict[str, bool]) -> tuple[bytes, Document]:
+    return minhash.exact_key(doc.text, **normalisation), doc
+
+
+class ExactDedup(beam.PTransform):
+    """PCollection[Document] -> {"kept", "duplicates", "cluster_sizes"} by normalised-text digest."""
+
+    def __init__(self, config: ExactDedupConfig = ExactDedupConfig()):
+        super().__init__()
+        self.config = config
+
+    def expand(self, docs):
+        out = (
+            docs
+            | "KeyByText" >> beam.Map(_exact_key, self.config.normalisation())
+            | "GroupEqual" >> beam.GroupByKey()
+            | "PickSurvivor" >> beam.ParDo(_PickExactSurvivor()).with_outputs("duplicates", "sizes", main="kept")
+        )
+        return {
+            "kept": out.kept,
+            "duplicates": out.duplicates,
+            "cluster_sizes": out.sizes | "Histogram" >> _SizeHistogram("exact"),
+        }
+
+
+# ---------------------------------------------------------------------------
+# Near dedup: signatures and buckets
+# ---------------------------------------------------------------------------
+
+
+class _SignatureFn(beam.DoFn):
+    """A batch of documents -> (rank, doc) on the main output, (band key, (rank, signature)) on "bands".
+
+    Signatures of the whole batch are one ``minhash.signatures`` call. The
+    signature bytes travel with the band only when buckets verify pairs.
+    Documents with no shingles (empty after tokenising) join no bucket.
+    """
+
+    def __init__(self, cfg: NearDedupConfig, params: LshParameters):
+        self.cfg = cfg
+        self.params = params
+
+    def process(self, batch: list[Document]):
+        cfg, params = self.cfg, self.params
+        choices = [shingle_choice(doc, cfg) for doc in batch]
+        hashes = [minhash.shingle_hashes(doc.text, kind, n) for doc, (kind, n) in zip(batch, choices)]
+        sigs = minhash.signatures(hashes, cfg.num_perm, cfg.seed)
+        for doc, (kind, n), hs, sig in zip(batch, choices, hashes, sigs):
+            rank = survivor_rank(doc)
+            yield rank, doc
+            if not len(hs):
+                continue
+            payload = sig.tobytes() if cfg.verify else b""
+            namespace = f"{kind}{n}".encode()
+            for key in minhash.band_keys(sig, params.bands, params.rows, namespace):
+                yield beam.pvalue.TaggedOutput("bands", (key, (rank, payload)))
+
+
+def bucket_edges(
+    members: Iterable[tuple[Any, bytes]], num_perm: int, threshold: float, verify: bool, all_pairs: int
+) -> tuple[list[tuple[Any, Any]], int, int]:
+    """Edges from one LSH bucket: (edges, pairs compared, pairs passing).
+
+    Members are ``(rank, signature bytes)``; edges are ``(smaller rank,
+    larger rank)``. Without verification the bucket is a star on its first
+    member. With it, pairs with estimated Jaccard >= ``threshold`` are kept
+    and reduced to a spanning forest (a union-find over this bucket only),
+    which preserves the bucket's connectivity with at most k - 1 edges. All
+    pairs are compared when the bucket has at most ``all_pairs`` members;
+    beyond that each member is compared with the first ``all_pairs`` members.
+    """
+    members = sorted(members, key=lambda m: m[0])
+    k = len(members)
+    if k < 2:
+        return [], 0, 0
+    nodes = [m[0] for m in members]
+    if not verify:
+        return [(nodes[0], v) for v in nodes[1:]], 0, 0
+    sigs = np.frombuffer(b"".join(m[1] for m in members), dtype=np.uint32).reshape(k, num_perm)
+    anchors = sigs[: min(k, all_pairs)]
+    need = int(np.ceil(threshold * num_perm - 1e-9))
+    parent = list(range(k))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges, compared, passing = [], 0, 0
+    chunk = max(1, 2**22 // (len(anchors) * num_perm))  # bounds the boolean block to ~4M entries
+    for start in range(0, k, chunk):
+        block = sigs[start : start + chunk]
+        equal = (block[:, None, :] == anchors[None, :, :]).sum(axis=2)
+        for bi in range(len(block)):
+            i = start + bi
+            # Compare i with anchors j < i only: each unordered pair once.
+            row = equal[bi, : min(i, len(anchors))]
+            compared += len(row)
+            for j in np.flatnonzero(row >= need):
+                passing += 1
+                if nodes[int(j)] == nodes[i]:
+                    continue  # the same document twice (duplicate ids): no self-loops
+                ri, rj = find(i), find(int(j))
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+                    edges.append((nodes[int(j)], nodes[i]))
+    return edges, compared, passing
+
+
+class _BucketEdgesFn(beam.DoFn):
+    def __init__(self, cfg: NearDedupConfig):
+        self.cfg = cfg
+        self.compared = _counter("near:candidate_pairs")
+        self.passing = _counter("near:verified_pairs")
+        self.large = _counter("near:large_buckets")
+
+    def process(self, element):
+        _, members = element
+        members = list(members)
+        if len(members) < 2:
+            return
+        if len(members) > self.cfg.bucket_all_pairs:
+            self.large.inc()
+        edges, compared, passing = bucket_edges(
+            members, self.cfg.num_perm, self.cfg.threshold, self.cfg.verify, self.cfg.bucket_all_pairs
+        )
+        self.compared.inc(compared)
+        self.passing.inc(passing)
+        yield from edges
+
+
+# ---------------------------------------------------------------------------
+# Connected components: alternating large-star / small-star rounds
+# ---------------------------------------------------------------------------
+
+
+def _both_directions(edge):
+    u, v = edge
+    yield u, v
+    yield v, u
+
+
+class _LargeStar(beam.DoFn):
+    """Node u with all its neighbours: attach every larger neighbour to min(N(u) + u).
+
+    Emits ``(m, v)`` for each neighbour v > u. An edge "moves" when m != u;
+    the number moved is emitted on "moved" so the round can tell whether the
+    graph was already a forest of stars centred on component minima.
+    """
+
+    def process(self, element):
+        u, nbrs = element
+        nbrs = set(nbrs)
+        m = min(nbrs)
+        m = u if u < m else m
+        moved = 0
+        for v in nbrs:
+            if v > u:
+                yield (m, v)
+                if m != u:
+                    moved += 1
+        if moved:
+            yield beam.pvalue.TaggedOutput("moved", moved)
+
+
+def _small_star(element):
+    """Node v with its smaller neighbours N: attach v and all of N to min(N)."""
+    v, smaller = element
+    smaller = set(smaller)
+    m = min(smaller)
+    yield (m, v)
+    for w in smaller:
+        if w != m:
+            yield (m, w)
+
+
+def _swap(edge):
+    u, v = edge
+    return v, u
+
+
+class _ReportConvergence(beam.DoFn):
+    """Per-round moved-edge totals -> one {"rounds", "max_rounds", "converged"} record and a counter."""
+
+    def __init__(self, max_rounds: int):
+        self.max_rounds = max_rounds
+
+    def process(self, _, moved_per_round):
+        moved = dict(moved_per_round)
+        quiet = [i for i in range(self.max_rounds) if moved.get(i, 0) == 0]
+        converged = bool(quiet)
+        rounds = quiet[0] if converged else self.max_rounds
+        _counter("cc:converged" if converged else "cc:not_converged").inc()
+        if not converged:
+            log.warning("connected components did not converge in %d rounds; raise near.max_rounds", self.max_rounds)
+        yield {"rounds": rounds, "max_rounds": self.max_rounds, "converged": converged}
+
+
+class ConnectedComponents(beam.PTransform):
+    """PCollection[(u, v)] edges -> {"labels": (node, component minimum) for every non-minimum node, "report"}.
+
+    ``max_rounds`` rounds of large-star then small-star are unrolled; a
+    converged graph passes through later rounds unchanged. ``report`` holds
+    one record: ``rounds`` (rounds that changed something), ``max_rounds``
+    and ``converged`` (a round moved no edge). If it did not converge, every
+    node still gets exactly one label (its smallest known neighbour), so the
+    accounting stays exact but a cluster may be split into a chain; the
+    ``cc:not_converged`` counter and a warning say so. Node values need only
+    a total order and a deterministic coder (ints, strings, tuples of them).
+    """
+
+    def __init__(self, max_rounds: int = 20):
+        super().__init__()
+        self.max_rounds = max_rounds
+
+    def expand(self, edges):
+        moved = []
+        for i in range(self.max_rounds):
+            ls = (
+                edges
+                | f"Round{i}/LargeStar/Both" >> beam.FlatMap(_both_directions)
+                | f"Round{i}/LargeStar/Group" >> beam.GroupByKey()
+                | f"Round{i}/LargeStar/Attach" >> beam.ParDo(_LargeStar()).with_outputs("moved", main="edges")
+            )
+            moved.append(
+                ls.moved
+                | f"Round{i}/Moved" >> beam.CombineGlobally(sum)
+                | f"Round{i}/Tag" >> beam.Map(lambda n, i=i: (i, n))
+            )
+            edges = (
+                ls.edges
+                | f"Round{i}/SmallStar/ByLarger" >> beam.Map(_swap)
+                | f"Round{i}/SmallStar/Group" >> beam.GroupByKey()
+                | f"Round{i}/SmallStar/Attach" >> beam.FlatMap(_small_star)
+            )
+        labels = edges | "Labels" >> beam.Map(_swap) | "SmallestNeighbour" >> beam.CombinePerKey(min)
+        report = (
+            edges.pipeline
+            | "Once" >> beam.Create([None])
+            | "Report"
+            >> beam.ParDo(
+                _ReportConvergence(self.max_rounds),
+                beam.pvalue.AsList(moved | "AllRounds" >> beam.Flatten()),
+            )
+        )
+        return {"labels": labels, "report": report}
+
+
+# ---------------------------------------------------------------------------
+# Near dedup transform
+# ---------------------------------------------------------------------------
+
+
+class _SplitByRoot(beam.DoFn):
+    """(rank, {"doc": [...], "root": [...]}) -> kept doc, or a near duplicate of its root."""
+
+    def __init__(self):
+        self.dups = _counter("duplicates:near")
+
+    def process(self, element):
+        rank, grouped = element
+        roots = list(grouped["root"])
+        root = min(roots) if roots else None
+        for doc in grouped["doc"]:
+            if root is not None and root != rank:
+                self.dups.inc()
+                yield beam.pvalue.TaggedOutput("duplicates", _duplicate(doc, root[1], "near"))
+            else:
+                yield doc
+
+
+class NearDedup(beam.PTransform):
+    """PCollection[Document] -> {"kept", "duplicates", "cluster_sizes", "components"} by MinHash LSH."""
+
+    def __init__(self, config: NearDedupConfig = NearDedupConfig()):
+        super().__init__()
+        self.config = config
+
+    def expand(self, docs):
+        cfg = self.config
+        params = lsh_parameters(cfg)
+        log.info("%s", params)
+        signed = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg.batch_size)
+            | "Signatures" >> beam.ParDo(_SignatureFn(cfg, params)).with_outputs("bands", main="docs")
+        )
+        edges = (
+            signed.bands
+            | "GroupBuckets" >> beam.GroupByKey()
+            | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(cfg))
+        )
+        components = edges | "Components" >> ConnectedComponents(cfg.max_rounds)
+        labels = components["labels"]
+        split = (
+            {"doc": signed.docs, "root": labels}
+            | "JoinRoots" >> beam.CoGroupByKey()
+            | "Split" >> beam.ParDo(_SplitByRoot()).with_outputs("duplicates", main="kept")
+        )
+        sizes = (
+            labels
+            | "ByRoot" >> beam.Map(lambda kv: (kv[1], 1))
+            | "Members" >> beam.CombinePerKey(sum)
+            | "Size" >> beam.Map(lambda kv: kv[1] + 1)
+        )
+        return {
+            "kept": split.kept,
+            "duplicates": split.duplicates,
+            "cluster_sizes": sizes | "Histogram" >> _SizeHistogram("near"),
+            "components": components["report"],
+        }
+
+
+# ---------------------------------------------------------------------------
+# Both
+# ---------------------------------------------------------------------------
+
+
+class Deduplicate(beam.PTransform):
+    """Exact then near dedup: PCollection[Document] -> {"kept", "duplicates", "cluster_sizes", "components"}.
+
+    A disabled stage passes documents through; the outputs always have the
+    same four keys (empty where a stage did not run).
+    """
+
+    def __init__(self, config: DedupConfig = DedupConfig()):
+        super().__init__()
+        self.config = config
+
+    def expand(self, docs):
+        kept = docs
+        duplicates, sizes, components = [], [], []
+        if self.config.exact.enabled:
+            exact = kept | "Exact" >> ExactDedup(self.config.exact)
+            kept = exact["kept"]
+            duplicates.append(exact["duplicates"])
+            sizes.append(exact["cluster_sizes"])
+        if self.config.near.enabled:
+            near = kept | "Near" >> NearDedup(self.config.near)
+            kept = near["kept"]
+            duplicates.append(near["duplicates"])
+            sizes.append(near["cluster_sizes"])
+            components.append(near["components"])
+
+        def merged(name: str, parts: list):
+            if parts:
+                return parts | f"All{name}" >> beam.Flatten()
+            return docs.pipeline | f"No{name}" >> beam.Create([])
+
+        return {
+            "kept": kept,
+            "duplicates": merged("Duplicates", duplicates),
+            "cluster_sizes": merged("ClusterSizes", sizes),
+            "components": merged("Components", components),
+        }
