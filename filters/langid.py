@@ -1,0 +1,301 @@
+"""Language identification with fastText, safe under numpy 2.
+
+Any supervised fastText model whose labels are ``__label__<code>`` works:
+Facebook's ``lid.176.bin`` (``__label__en``, ``__label__zh``), a model with
+regional labels (``__label__pt-br``, ``__label__zh_cn``) or one trained here
+with ``train_model``.
+
+Why not ``model.predict``: fastText 0.9.3's Python wrapper ends its
+single-text ``predict`` with ``np.array(probs, copy=False)``, which numpy 2
+turns into ``ValueError: Unable to avoid copy``. ``LanguageIdentifier`` never
+goes through that wrapper; it calls the C++ binding ``model.f.predict(line, k,
+threshold, on_unicode_error)``, which returns plain ``(probability, label)``
+pairs, and builds the result itself. The binding predicts one line, so
+newlines (and the other line separators) are replaced by spaces first, and
+the text is handed over as UTF-8 bytes with invalid code points (lone
+surrogates) replaced, because a Python ``str`` that cannot be encoded would
+make the binding raise.
+
+Labels become language codes by ``normalize_label``: the ``__label__`` prefix
+is dropped, the code is lowercased, ``_`` becomes ``-``, and only the primary
+subtag is kept (``zh-cn`` -> ``zh``, ``pt-br`` -> ``pt``, ``zh_Hans`` ->
+``zh``), because the curated shards are laid out by language, not by region
+or script. ``keep_region=True`` keeps the whole tag (``pt-br``), and
+``label_map`` overrides single labels (for example ``{"eng_Latn": "en"}`` for
+a model with ISO 639-3 labels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import re
+import tempfile
+from collections import Counter, defaultdict
+from typing import Any, Iterable, Mapping
+
+from filters.document import Document
+
+__all__ = [
+    "UNDETERMINED",
+    "LangIdConfig",
+    "normalize_label",
+    "one_line",
+    "LanguageIdentifier",
+    "train_model",
+    "evaluate",
+    "langid_decision",
+    "label_document",
+]
+
+UNDETERMINED = "und"  # BCP-47 "undetermined"
+_LABEL_PREFIX = "__label__"
+_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class LangIdConfig:
+    """Language-ID settings.
+
+    ``threshold``: a document whose top language scores below it is
+    undetermined and rejected (``"langid:low_confidence"``). 0.65 is the value
+    datatrove's language filter and FineWeb use; PaLM published none.
+    ``keep_region``: keep ``pt-br`` instead of ``pt``.
+    """
+
+    model_path: str = ""
+    threshold: float = 0.65
+    keep_region: bool = False
+
+
+def normalize_label(label: str, *, keep_region: bool = False) -> str:
+    """``"__label__pt-BR"`` -> ``"pt"`` (or ``"pt-br"`` with ``keep_region``)."""
+    if label.startswith(_LABEL_PREFIX):
+        label = label[len(_LABEL_PREFIX) :]
+    code = label.strip().lower().replace("_", "-")
+    if keep_region:
+        return code
+    return code.split("-", 1)[0]
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break replaced by a space: fastText predicts one line."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+class LanguageIdentifier:
+    """A loaded fastText language-ID model; load once per worker, predict many times."""
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        *,
+        model: Any = None,
+        keep_region: bool = False,
+        label_map: Mapping[str, str] | None = None,
+    ) -> None:
+        if (model_path is None) == (model is None):
+            raise ValueError("give exactly one of model_path or model")
+        if model is None:
+            import fasttext  # imported here so importing filters stays cheap
+
+            if not os.path.exists(model_path):
+                raise FileNotFoundError(f"fastText model not found: {model_path}")
+            model = fasttext.load_model(str(model_path))
+        self.model = model
+        self.model_path = None if model_path is None else str(model_path)
+        self.keep_region = keep_region
+        self.label_map = {k.removeprefix(_LABEL_PREFIX): v for k, v in (label_map or {}).items()}
+        self._codes: dict[str, str] = {}
+
+    def lang_of(self, label: str) -> str:
+        """The language code for one raw model label (cached)."""
+        code = self._codes.get(label)
+        if code is None:
+            bare = label.removeprefix(_LABEL_PREFIX)
+            code = self.label_map.get(bare) or normalize_label(bare, keep_region=self.keep_region)
+            self._codes[label] = code
+        return code
+
+    @property
+    def languages(self) -> list[str]:
+        """The distinct language codes the model can predict, sorted."""
+        return sorted({self.lang_of(label) for label in self.model.get_labels()})
+
+    def _raw(self, text: str, k: int) -> list[tuple[float, str]]:
+        line = one_line(text)
+        if not line:
+            return []
+        # The C++ binding, not FastText.predict (see the module docstring).
+        return self.model.f.predict(line.encode("utf-8", "replace") + b"\n", k, 0.0, "replace")
+
+    def predict(self, texts: Iterable[str] | str) -> list[tuple[str, float]]:
+        """The top language and its probability for each text, in order.
+
+        A text with nothing but whitespace gives ``("und", 0.0)``. A single
+        string is treated as a batch of one.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        results: list[tuple[str, float]] = []
+        for text in texts:
+            raw = self._raw(text, 1)
+            if not raw:
+                results.append((UNDETERMINED, 0.0))
+                continue
+            prob, label = raw[0]
+            results.append((self.lang_of(label), min(1.0, float(prob))))
+        return results
+
+    def predict_k(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` best labels for one text as (language, probability), best first.
+
+        Labels that map to the same language (``zh-cn`` and ``zh-tw``) have
+        their probabilities added.
+        """
+        merged: dict[str, float] = {}
+        for prob, label in self._raw(text, k):
+            lang = self.lang_of(label)
+            merged[lang] = merged.get(lang, 0.0) + float(prob)
+        return sorted(((lang, min(1.0, p)) for lang, p in merged.items()), key=lambda item: (-item[1], item[0]))
+
+
+def _check_lang(lang: Any) -> str:
+    if not isinstance(lang, str) or not lang or any(c.isspace() for c in lang):
+        raise ValueError(f"a training record's lang must be a non-empty code without spaces, got {lang!r}")
+    return lang
+
+
+def train_model(
+    records: Iterable[Mapping[str, str]],
+    output_path: str | os.PathLike,
+    *,
+    epoch: int = 25,
+    lr: float = 0.5,
+    dim: int = 16,
+    minn: int = 2,
+    maxn: int = 4,
+    wordNgrams: int = 1,
+    bucket: int = 2_000_000,
+    loss: str = "softmax",
+    seed: int | None = 0,
+    thread: int | None = None,
+) -> LanguageIdentifier:
+    """Train a fastText language-ID model on ``{"text", "lang"}`` records and save it.
+
+    Defaults follow the shape of ``lid.176.bin``: 16 dimensions, character
+    2..4-grams (what makes short texts and unseen words identifiable) and 2M
+    hash buckets (about 128 MB; pass a smaller ``bucket`` for small models).
+
+    Reproducibility: with ``seed`` set and ``thread`` left as None, training
+    uses one thread. fastText's threads update shared weights without locks
+    (Hogwild), so with more than one the result depends on scheduling even
+    with a fixed seed. ``seed=None`` uses every core but one. Records are
+    shuffled with ``seed`` (0 when None) before writing the training file,
+    because SGD over a file sorted by language learns the last language best.
+
+    Raises ``ValueError`` for a record without text or with a bad ``lang``.
+    """
+    import fasttext
+
+    lines = []
+    for record in records:
+        text = one_line(str(record.get("text") or ""))
+        if not text:
+            raise ValueError(f"a training record has no text: {record!r}")
+        lines.append(f"{_LABEL_PREFIX}{_check_lang(record.get('lang'))} {text}\n")
+    if not lines:
+        raise ValueError("no training records")
+    random.Random(0 if seed is None else seed).shuffle(lines)
+    if thread is None:
+        thread = 1 if seed is not None else max(1, (os.cpu_count() or 2) - 1)
+    output_path = os.fspath(output_path)
+    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="palmkit-langid-") as tmp:
+        train_file = os.path.join(tmp, "train.txt")
+        with open(train_file, "w", encoding="utf-8", errors="replace") as handle:
+            handle.writelines(lines)
+        try:
+            model = fasttext.train_supervised(
+                input=train_file,
+                epoch=epoch,
+                lr=lr,
+                dim=dim,
+                minn=minn,
+                maxn=maxn,
+                wordNgrams=wordNgrams,
+                bucket=bucket,
+                loss=loss,
+                seed=0 if seed is None else seed,
+                thread=thread,
+                minCount=1,
+                verbose=0,
+            )
+        except RuntimeError as err:
+            if "NaN" in str(err):
+                raise RuntimeError(
+                    f"fastText diverged ({err}); lower lr or enable character n-grams (minn/maxn > 0)"
+                ) from err
+            raise
+    model.save_model(output_path)
+    return LanguageIdentifier(model=model)
+
+
+def evaluate(identifier: LanguageIdentifier, records: Iterable[Mapping[str, str]]) -> dict[str, Any]:
+    """Accuracy of ``identifier`` on ``{"text", "lang"}`` records.
+
+    Returns ``{"n", "accuracy", "per_language": {lang: {"n", "correct",
+    "accuracy"}}, "confusion": {true_lang: {predicted_lang: count}}}``. True
+    labels go through the identifier's own label normalisation, so ``pt-br``
+    records count as ``pt`` for a model that predicts ``pt``. ``accuracy`` is
+    None when there are no records.
+    """
+    records = list(records)
+    truth = [identifier.lang_of(str(r["lang"])) for r in records]
+    predicted = [lang for lang, _ in identifier.predict([str(r["text"]) for r in records])]
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    for true, pred in zip(truth, predicted):
+        confusion[true][pred] += 1
+    per_language = {}
+    for lang in sorted(confusion):
+        n = sum(confusion[lang].values())
+        correct = confusion[lang][lang]
+        per_language[lang] = {"n": n, "correct": correct, "accuracy": correct / n}
+    correct = sum(stats["correct"] for stats in per_language.values())
+    return {
+        "n": len(records),
+        "accuracy": correct / len(records) if records else None,
+        "per_language": per_language,
+        "confusion": {true: dict(sorted(preds.items())) for true, preds in sorted(confusion.items())},
+    }
+
+
+def langid_decision(
+    lang: str, score: float, threshold: float | Mapping[str, float] = 0.65
+) -> tuple[str, str | None]:
+    """Keep ``(lang, None)`` when ``score >= threshold``, else ``("und", "langid:low_confidence")``.
+
+    ``threshold`` may be a mapping from language to threshold, with ``"*"``
+    as the default for languages not listed (0.0 when there is no ``"*"``):
+    closely related languages (bs/hr/sr, id/ms) never score as high as
+    English, so one number for all is either too strict or too lax.
+    A low-confidence document is not labelled with its guess, so it can
+    never land in the wrong language's shard.
+    """
+    if isinstance(threshold, Mapping):
+        limit = threshold.get(lang, threshold.get("*", 0.0))
+    else:
+        limit = threshold
+    if lang == UNDETERMINED or score < limit:
+        return UNDETERMINED, "langid:low_confidence"
+    return lang, None
+
+
+def label_document(
+    identifier: LanguageIdentifier, doc: Document, cfg: LangIdConfig = LangIdConfig()
+) -> tuple[Document, str | None]:
+    """``doc`` with ``lang`` and ``lang_score`` set, and the threshold decision's reason."""
+    lang, score = identifier.predict([doc.text])[0]
+    lang, reason = langid_decision(lang, score, cfg.threshold)
+    return dataclasses.replace(doc, lang=lang, lang_score=score), reason
