@@ -1,0 +1,356 @@
+"""Reading curated shards for the mixture stages, the tokenizer's training sample, and token counts.
+
+Three Beam pieces live here, shared by ``palmkit tokenizer train``, ``palmkit
+mix plan`` and ``palmkit tokenize``:
+
+- ``list_curated`` / ``ReadCurated``: the curated tree
+  ``CURATED/curated/<folder>/<lang>/part-*.jsonl.zst`` as
+  ``(folder, lang, doc_id, text)`` tuples, one file per work item.
+- ``sample_for_tokenizer``: a deterministic, recipe-weighted sample of
+  curated text written as one-sentence-per-line files for SentencePiece.
+  Shares come from the recipe with characters standing in for tokens (there
+  is no vocabulary yet), so code and small languages get their share of the
+  sample instead of their share of the raw corpus.
+- ``count_tokens``: tokens per folder and language under a vocabulary,
+  cached under a key made of the vocabulary's and every input file's sha256.
+
+Sampling decisions are per document and per copy: copy *k* of a document is
+kept when ``unit_hash(seed, key, k) < rate - k``, so a rate of 0.3 keeps about
+30% of documents and 2.5 keeps every document twice and half of them three
+times, the same ones on any runner and worker count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import posixpath
+import tempfile
+from typing import Iterable, Iterator, Mapping
+
+import apache_beam as beam
+import zstandard
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from mixtures.plan import make_plan
+from mixtures.recipe import Recipe
+from pipeline.writers import WriteJsonlShards, write_atomically
+
+log = logging.getLogger(__name__)
+
+CURATED = "curated"
+COUNTS_FORMAT = "palmkit-token-counts-v1"
+
+
+# ---------------------------------------------------------------------------
+# Deterministic per-document decisions
+# ---------------------------------------------------------------------------
+
+
+def unit_hash(seed: int, key: str, copy: int = 0) -> float:
+    """A uniform number in [0, 1) fixed by (seed, key, copy): the coin every sampling decision flips."""
+    digest = hashlib.blake2b(f"{seed}\x00{key}\x00{copy}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def sort_key(seed: int, key: str, copy: int = 0) -> str:
+    """A 16-hex-digit key fixed by (seed, key, copy); sorting by it is a seeded shuffle."""
+    return hashlib.blake2b(f"{seed}\x01{key}\x01{copy}".encode("utf-8"), digest_size=8).hexdigest()
+
+
+def copies(seed: int, key: str, rate: float) -> list[int]:
+    """The copies of a document kept at sampling ``rate``: copy k survives when its coin is below rate - k."""
+    return [k for k in range(math.ceil(rate)) if unit_hash(seed, key, k) < rate - k]
+
+
+# ---------------------------------------------------------------------------
+# The curated tree
+# ---------------------------------------------------------------------------
+
+
+def curated_root(directory: str) -> str:
+    """``DIR/curated`` when DIR is a curate output folder, else DIR itself (already the curated/ folder)."""
+    directory = directory.rstrip("/")
+    nested = f"{directory}/{CURATED}"
+    if "://" in directory:
+        return nested if FileSystems.match([f"{nested}/*/*/*"])[0].metadata_list else directory
+    return nested if os.path.isdir(nested) else directory
+
+
+def list_curated(directory: str) -> dict[tuple[str, str], list[str]]:
+    """``(folder, lang) → sorted shard paths`` of a curated tree; raises FileNotFoundError when empty."""
+    root = curated_root(directory)
+    pattern = f"{root}/*/*/part-*.jsonl*"
+    matched = FileSystems.match([pattern])[0].metadata_list
+    out: dict[tuple[str, str], list[str]] = {}
+    for meta in matched:
+        rel = meta.path[len(root) + 1:] if meta.path.startswith(root + "/") else meta.path
+        parts = rel.split("/")
+        if len(parts) != 3:
+            continue
+        out.setdefault((parts[0], parts[1]), []).append(meta.path)
+    if not out:
+        raise FileNotFoundError(f"no curated shards under {root} (expected {root}/<source>/<lang>/part-*.jsonl.zst)")
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def read_curated_file(path: str) -> Iterator[tuple[str, str]]:
+    """``(doc_id, text)`` of every Document line in one curated shard (.jsonl or .jsonl.zst)."""
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        stream = zstandard.ZstdDecompressor().stream_reader(raw) if path.endswith((".zst", ".zstd")) else raw
+        for line in io.TextIOWrapper(stream, encoding="utf-8", newline="\n"):
+            if line.strip():
+                record = json.loads(line)
+                yield str(record["id"]), record["text"]
+
+
+def _read_item(item: tuple[str, str, str]) -> Iterator[tuple[str, str, str, str]]:
+    folder, lang, path = item
+    for doc_id, text in read_curated_file(path):
+        yield folder, lang, doc_id, text
+
+
+class ReadCurated(beam.PTransform):
+    """``[(folder, lang, path)]`` → ``(folder, lang, doc_id, text)``, one shard per work item."""
+
+    def __init__(self, items: Iterable[tuple[str, str, str]]):
+        super().__init__()
+        self.items = sorted(items)
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "Files" >> beam.Create(self.items)
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.FlatMap(_read_item)
+        )
+
+
+def curated_items(files: Mapping[tuple[str, str], list[str]], keep: Iterable[tuple[str, str]] | None = None):
+    keep = set(keep) if keep is not None else None
+    return [(f, l, p) for (f, l), paths in files.items() if keep is None or (f, l) in keep for p in paths]
+
+
+# ---------------------------------------------------------------------------
+# Encoding in batches, SentencePiece loaded once per worker
+# ---------------------------------------------------------------------------
+
+
+class EncodeBatches(beam.DoFn):
+    """Batches of ``(…, text)`` tuples → the same tuples with the text replaced by its token ids.
+
+    The processor is loaded once per worker in ``setup``; a whole batch goes
+    to ``encode`` at once, which is where DirectRunner's per-element overhead
+    stops dominating. ``lengths_only`` yields the token count instead of ids.
+    """
+
+    def __init__(self, model_path: str, lengths_only: bool = False):
+        self.model_path = model_path
+        self.lengths_only = lengths_only
+        self._sp = None
+
+    def setup(self):
+        import sentencepiece as spm
+
+        with FileSystems.open(self.model_path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            proto = f.read()
+        self._sp = spm.SentencePieceProcessor(model_proto=proto)
+
+    def process(self, batch):
+        # One thread per worker: Beam already runs a worker per core.
+        encoded = self._sp.encode([item[-1] for item in batch], num_threads=1)
+        for item, ids in zip(batch, encoded):
+            yield (*item[:-1], len(ids) if self.lengths_only else ids)
+
+
+def batch_elements(max_batch: int = 512):
+    return beam.BatchElements(min_batch_size=min(16, max_batch), max_batch_size=max_batch)
+
+
+# ---------------------------------------------------------------------------
+# Token counts (palmkit mix plan), cached by input checksums
+# ---------------------------------------------------------------------------
+
+
+def _sum2(rows):
+    docs = tokens = 0
+    for d, t in rows:
+        docs, tokens = docs + d, tokens + t
+    return docs, tokens
+
+
+def _file_digest(path: str) -> str:
+    h = hashlib.sha256()
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def counts_key(files: Mapping[tuple[str, str], list[str]], model_path: str) -> str:
+    """sha256 over the vocabulary's bytes and every shard's (folder, lang, name, sha256)."""
+    h = hashlib.sha256()
+    h.update(COUNTS_FORMAT.encode())
+    h.update(_file_digest(model_path).encode())
+    for (folder, lang), paths in sorted(files.items()):
+        for path in paths:
+            h.update(f"\x00{folder}/{lang}/{posixpath.basename(path)}:{_file_digest(path)}".encode())
+    return h.hexdigest()
+
+
+def count_tokens(curated_dir: str, model_path: str, options, cache_dir: str | None = None) -> dict:
+    """``{folder: {lang: {"docs", "tokens"}}}``; ``tokens`` includes one end-of-document id per document.
+
+    The answer is cached as ``cache_dir/<key>.json`` (see ``counts_key``), so
+    planning twice over unchanged shards with the same vocabulary reads the
+    corpus only to checksum it.
+    """
+    files = list_curated(curated_dir)
+    key = counts_key(files, model_path)
+    cache_path = f"{cache_dir.rstrip('/')}/{key}.json" if cache_dir else None
+    if cache_path and FileSystems.exists(cache_path):
+        with FileSystems.open(cache_path) as f:
+            log.info("token counts from cache %s", cache_path)
+            return json.loads(f.read().decode("utf-8"))["counts"]
+    scratch = cache_dir or tempfile.mkdtemp(prefix="palmkit-counts-")
+    out_path = f"{scratch.rstrip('/')}/.counts-{key}.json"
+    with beam.Pipeline(options=options) as p:
+        (
+            p
+            | "ReadCurated" >> ReadCurated(curated_items(files))
+            | "Batch" >> batch_elements()
+            | "Encode" >> beam.ParDo(EncodeBatches(model_path, lengths_only=True))
+            # +1: every document is followed by an end-of-document id when packed.
+            | "PerDoc" >> beam.Map(lambda t: ((t[0], t[1]), (1, t[3] + 1)))
+            | "Sum" >> beam.CombinePerKey(_sum2)
+            | "ToList" >> beam.combiners.ToList()
+            | "Write" >> beam.Map(_write_counts, out_path)
+        )
+    with FileSystems.open(out_path) as f:
+        record = json.loads(f.read().decode("utf-8"))
+    FileSystems.delete([out_path])
+    record["key"] = key
+    if cache_path:
+        write_atomically(cache_path, json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))
+    return record["counts"]
+
+
+def _write_counts(rows, path: str) -> None:
+    counts: dict = {}
+    for (folder, lang), (docs, tokens) in sorted(rows):
+        counts.setdefault(folder, {})[lang] = {"docs": docs, "tokens": tokens}
+    write_atomically(path, json.dumps({"format": COUNTS_FORMAT, "counts": counts}, sort_keys=True).encode("utf-8"))
+
+
+def token_table(counts: Mapping[str, Mapping[str, Mapping[str, int]]]) -> dict[str, dict[str, int]]:
+    """``{folder: {lang: tokens}}``: what ``mixtures.plan.make_plan`` takes."""
+    return {folder: {lang: c["tokens"] for lang, c in langs.items()} for folder, langs in counts.items()}
+
+
+# ---------------------------------------------------------------------------
+# The tokenizer's training sample
+# ---------------------------------------------------------------------------
+
+
+def sentence_lines(text: str, max_bytes: int) -> list[str]:
+    """The non-empty lines of ``text``, long ones cut at spaces into pieces under ``max_bytes``.
+
+    SentencePiece skips training lines longer than ``max_sentence_length``
+    bytes; long prose paragraphs would be lost without the cut.
+    """
+    out = []
+    limit = max(16, max_bytes // 4)  # UTF-8 is at most 4 bytes per character
+    for line in text.split("\n"):
+        while len(line) > limit and len(line.encode("utf-8")) > max_bytes:
+            cut = line.rfind(" ", limit // 2, limit)
+            cut = cut if cut > 0 else limit
+            out.append(line[:cut])
+            line = line[cut:]
+        if line.strip():
+            out.append(line)
+    return out
+
+
+def sample_rates(recipe: Recipe, chars: Mapping[str, Mapping[str, int]], sample_chars: int,
+                 max_epochs: float) -> dict[tuple[str, str], float]:
+    """``(folder, lang) → rate`` so the sample holds about ``sample_chars`` characters split as the recipe says."""
+    scaled = Recipe(
+        name=recipe.name,
+        total_tokens=max(1, int(sample_chars)),
+        sources=recipe.sources,
+        seq_len=recipe.seq_len,
+        seed=recipe.seed,
+    )
+    plan = make_plan(scaled, chars)
+    return {key: min(rate, max_epochs) for key, (_, rate) in plan.rates().items()}
+
+
+def _sample_doc(t, rates, seed: int, max_bytes: int):
+    folder, lang, doc_id, text = t
+    rate = rates.get((folder, lang), 0.0)
+    key = f"{folder}/{lang}/{doc_id}"
+    for k in copies(seed, key, rate):
+        base = sort_key(seed, key, k)
+        for i, line in enumerate(sentence_lines(text, max_bytes)):
+            yield "sample", f"{base}:{i:08d}", line
+
+
+def sample_for_tokenizer(recipe: Recipe, curated_dir: str, output: str, options, *, sample_chars: int,
+                         max_epochs: float = 4.0, max_bytes: int = 16_384, seed: int = 0,
+                         lines_per_file: int = 1_000_000) -> dict:
+    """Writes the recipe-weighted sample to ``output/sample/part-*.txt``; returns its files and rates.
+
+    One pass counts characters per (folder, lang); the rates follow from the
+    recipe (``sample_rates``); a second pass keeps each document's copies by
+    their coins and writes its lines, shards and line order fixed by hashes.
+    """
+    files = list_curated(curated_dir)
+    out = output.rstrip("/")
+    chars_path = f"{out}/.chars.json"
+    with beam.Pipeline(options=options) as p:
+        (
+            p
+            | "ReadCurated" >> ReadCurated(curated_items(files))
+            | "Chars" >> beam.Map(lambda t: ((t[0], t[1]), len(t[3])))
+            | "Sum" >> beam.CombinePerKey(sum)
+            | "ToList" >> beam.combiners.ToList()
+            | "Write" >> beam.Map(lambda rows, path: write_atomically(path, json.dumps(sorted(rows)).encode()), chars_path)
+        )
+    with FileSystems.open(chars_path) as f:
+        rows = json.loads(f.read().decode("utf-8"))
+    FileSystems.delete([chars_path])
+    chars: dict[str, dict[str, int]] = {}
+    for (folder, lang), n in rows:
+        chars.setdefault(folder, {})[lang] = n
+    rates = sample_rates(recipe, chars, sample_chars, max_epochs)
+    keep = [k for k, r in rates.items() if r > 0]
+    if not keep:
+        raise ValueError(f"the recipe {recipe.name!r} selects none of the curated folders under {curated_dir}")
+    if "://" not in out:
+        os.makedirs(out, exist_ok=True)
+    summary_path = f"{out}/.sample-files.json"
+    with beam.Pipeline(options=options) as p:
+        (
+            p
+            | "ReadCurated" >> ReadCurated(curated_items(files, keep))
+            | "Sample" >> beam.FlatMap(_sample_doc, rates, seed, max_bytes)
+            | "WriteSample" >> WriteJsonlShards(out, ".txt", lines_per_file)
+            | "ToList" >> beam.combiners.ToList()
+            | "Summary" >> beam.Map(lambda rows, path: write_atomically(path, json.dumps(rows).encode()), summary_path)
+        )
+    sample_files = []
+    if FileSystems.exists(summary_path):
+        with FileSystems.open(summary_path) as f:
+            sample_files = sorted(json.loads(f.read().decode("utf-8")), key=lambda r: r["file"])
+        FileSystems.delete([summary_path])
+    return {
+        "files": [f"{out}/{r['file']}" for r in sample_files],
+        "lines": sum(r["records"] for r in sample_files),
+        "chars": chars,
+        "rates": {f"{f}/{l}": r for (f, l), r in sorted(rates.items())},
+    }

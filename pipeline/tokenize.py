@@ -1,0 +1,326 @@
+"""The tokenize job: curated shards + recipe + vocabulary → packed, shuffled token shards.
+
+    read curated ─ sample/repeat per document ─ encode (batched) ─ bucket ─ pack ─ shuffle ─ write shards
+                                                                                     └─ manifest.json (driver)
+
+The same inputs and seed give the same bytes on any runner and worker count,
+because nothing depends on the order elements arrive in:
+
+1. **Sampling.** Each (folder, lang) has a rate from the plan (its epochs).
+   Copy *k* of a document is kept when ``unit_hash(seed, doc key, k) < rate − k``
+   (``pipeline.sample.copies``): down-sampling keeps a fixed subset, up-sampling
+   repeats every document ⌊rate⌋ times plus a fixed subset once more.
+2. **Packing.** Each kept copy gets a sort key, a hash of (seed, doc key, copy).
+   Its source and the key pick a bucket; a bucket sorts its documents by key,
+   joins them with the end-of-document id and cuts rows of exactly ``seq_len``
+   tokens. The tail shorter than a row is dropped (no padding) and counted.
+   A row holds tokens of one source only, so per-source accounting is exact.
+3. **Shuffling.** Each row gets a key, a hash of (seed, source, bucket, row).
+   The number of shards follows from the total row count; a row's shard is its
+   key modulo that number; rows inside a shard are sorted by key. That is a
+   seeded global shuffle without any worker seeing all rows.
+
+Shards are written with ``mixtures.shards.write_shard``; the driver writes
+``manifest.json`` last (token and example counts per source, per-shard
+checksums, vocabulary checksum, recipe and plan), so a manifest marks a
+complete run. ``run_demo_stages`` chains tokenizer training, the plan and this
+job for ``palmkit demo``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import re
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+
+from mixtures import shards as shard_format
+from mixtures.plan import Plan, make_plan
+from mixtures.recipe import Recipe
+from mixtures.vocab import EOS_ID, file_sha256
+from pipeline.sample import (
+    EncodeBatches,
+    ReadCurated,
+    batch_elements,
+    copies,
+    count_tokens,
+    curated_items,
+    list_curated,
+    sort_key,
+    token_table,
+)
+from pipeline.writers import write_atomically
+
+log = logging.getLogger(__name__)
+
+SUMMARY_DIR = "_summary"
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizeConfig:
+    """How the job cuts its work; none of it changes which tokens end up in the shards except
+    ``bucket_tokens`` (bucket boundaries decide which tails are dropped)."""
+
+    examples_per_shard: int = 8192
+    # Tokens per packing bucket: bounds the memory of one pack step.
+    bucket_tokens: int = 64_000_000
+    # Documents per SentencePiece call.
+    batch_size: int = 512
+
+    def __post_init__(self):
+        if self.examples_per_shard < 1 or self.bucket_tokens < 1 or self.batch_size < 1:
+            raise ValueError("examples_per_shard, bucket_tokens and batch_size must be positive")
+
+
+class EmptySourceError(ValueError):
+    """A source with a positive share has no curated data: the mixture cannot be built."""
+
+
+# ---------------------------------------------------------------------------
+# Beam steps
+# ---------------------------------------------------------------------------
+
+
+def _choose_copies(t, rates: dict, seed: int):
+    """``(folder, lang, id, text)`` → ``(source, doc key, copies, text)`` when any copy is kept."""
+    folder, lang, doc_id, text = t
+    source, rate = rates.get((folder, lang), (None, 0.0))
+    key = f"{folder}/{lang}/{doc_id}"
+    kept = copies(seed, key, rate)
+    if kept:
+        yield source, key, kept, text
+
+
+def _to_buckets(t, buckets: dict, seed: int):
+    """One ``((source, bucket), (sort key, ids + [eos]))`` per kept copy."""
+    source, key, kept, ids = t
+    tokens = np.asarray(ids + [EOS_ID], dtype=np.int32)
+    for k in kept:
+        sk = sort_key(seed, key, k)
+        bucket = int(sk[:8], 16) % buckets[source]
+        yield (source, bucket), (sk, tokens)
+
+
+class PackBucket(beam.DoFn):
+    """A bucket's documents → rows of exactly ``seq_len`` tokens, each keyed for the shuffle.
+
+    Main output: ``(row key, source, row)``. Tagged ``stats``: one
+    ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
+    """
+
+    def __init__(self, seq_len: int, seed: int):
+        self.seq_len, self.seed = seq_len, seed
+
+    def process(self, element):
+        (source, bucket), docs = element
+        # Ties in the key (the same document twice under one key) are broken by content.
+        docs = sorted(docs, key=lambda d: (d[0], d[1].tobytes()))
+        stream = np.concatenate([d[1] for d in docs]) if docs else np.zeros(0, np.int32)
+        rows = len(stream) // self.seq_len
+        packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
+        for i in range(rows):
+            yield sort_key(self.seed, f"{source}/{bucket}", i), source, packed[i]
+        yield beam.pvalue.TaggedOutput(
+            "stats", (source, (len(docs), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows))
+        )
+
+
+class WriteShardFn(beam.DoFn):
+    """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``; yields the manifest entry."""
+
+    def __init__(self, output: str):
+        self.output = output
+
+    def process(self, element):
+        (shard, num_shards), rows = element
+        rows = sorted(rows, key=lambda r: r[0])
+        per_source: dict[str, int] = {}
+        for _, source, _ in rows:
+            per_source[source] = per_source.get(source, 0) + 1
+        matrix = np.stack([r[2] for r in rows]).astype(np.int64)
+        path = os.path.join(self.output, shard_format.shard_name(shard, num_shards))
+        entry = shard_format.write_shard(path, matrix)
+        beam.metrics.Metrics.counter("tokenize", "shards").inc()
+        yield {"index": shard, "entry": entry, "sources": per_source}
+
+
+def _assign_shard(row, total: int, per_shard: int):
+    key, source, tokens = row
+    n = max(1, math.ceil(total / per_shard))
+    return (int(key[:12], 16) % n, n), (key, source, tokens)
+
+
+def _sum_stats(rows):
+    out = [0, 0, 0, 0, 0]
+    for r in rows:
+        out = [a + b for a, b in zip(out, r)]
+    return tuple(out)
+
+
+def build_tokenize_pipeline(p, items, rates, buckets, model_path: str, output: str, recipe: Recipe,
+                            cfg: TokenizeConfig) -> None:
+    """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``."""
+    seed = recipe.seed
+    docs = (
+        p
+        | "ReadCurated" >> ReadCurated(items)
+        | "Sample" >> beam.FlatMap(_choose_copies, rates, seed)
+        | "Batch" >> batch_elements(cfg.batch_size)
+        | "Encode" >> beam.ParDo(EncodeBatches(model_path))
+    )
+    packed = (
+        docs
+        | "Bucket" >> beam.FlatMap(_to_buckets, buckets, seed)
+        | "GroupBucket" >> beam.GroupByKey()
+        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed)).with_outputs("stats", main="rows")
+    )
+    rows = packed.rows
+    total = rows | "CountRows" >> beam.combiners.Count.Globally()
+    shard_entries = (
+        rows
+        | "AssignShard" >> beam.Map(_assign_shard, beam.pvalue.AsSingleton(total), cfg.examples_per_shard)
+        | "GroupShard" >> beam.GroupByKey()
+        | "WriteShard" >> beam.ParDo(WriteShardFn(output))
+    )
+    summary = f"{output}/{SUMMARY_DIR}"
+    (
+        shard_entries
+        | "ShardList" >> beam.combiners.ToList()
+        | "WriteShardList" >> beam.Map(lambda es, d: write_atomically(f"{d}/shards.json", json.dumps(es, sort_keys=True).encode()), summary)
+    )
+    (
+        packed.stats
+        | "SumStats" >> beam.CombinePerKey(_sum_stats)
+        | "StatsList" >> beam.combiners.ToList()
+        | "WriteStats" >> beam.Map(lambda st, d: write_atomically(f"{d}/sources.json", json.dumps(sorted(st)).encode()), summary)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+_OUTPUT_RE = re.compile(r"^(shard-\d{5}-of-\d{5}\.(tfrecord|idx)|manifest\.json)$")
+
+
+def clear_outputs(output: str) -> None:
+    """Removes shards, indexes, manifest and summary of an earlier run (and nothing else)."""
+    if not os.path.isdir(output):
+        return
+    for name in os.listdir(output):
+        if _OUTPUT_RE.match(name) or name.endswith(".tmp"):
+            os.remove(os.path.join(output, name))
+    summary = os.path.join(output, SUMMARY_DIR)
+    if os.path.isdir(summary):
+        for name in os.listdir(summary):
+            os.remove(os.path.join(summary, name))
+        os.rmdir(summary)
+
+
+def bucket_counts(plan: Plan, bucket_tokens: int) -> dict[str, int]:
+    """Buckets per source, from its planned tokens: fixed before the job, so the same on every worker."""
+    return {sp.name: max(1, math.ceil(sp.planned / bucket_tokens)) for sp in plan.sources}
+
+
+def plan_for(recipe: Recipe, curated_dir: str, model_path: str, options, cache_dir: str | None = None) -> Plan:
+    """Counts tokens (cached) and makes the recipe's plan."""
+    counts = count_tokens(curated_dir, model_path, options, cache_dir)
+    return make_plan(recipe, token_table(counts))
+
+
+def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str, options,
+                 cfg: TokenizeConfig | None = None, plan: Plan | None = None, cache_dir: str | None = None) -> dict:
+    """Runs the whole job and returns the manifest it wrote to ``output/manifest.json``.
+
+    ``plan`` defaults to a fresh plan (token counts cached in ``cache_dir``).
+    Raises EmptySourceError when a source with a positive share has no data.
+    """
+    cfg = cfg or TokenizeConfig()
+    if "://" in output:
+        raise ValueError("token shards are written to a local folder (mixtures.shards writes local files)")
+    if plan is None:
+        plan = plan_for(recipe, curated_dir, model_path, options, cache_dir)
+    for sp in plan.sources:
+        if sp.wanted > 0 and sp.available == 0:
+            raise EmptySourceError(f"source {sp.name!r} has share {sp.share:g} but no curated data under {', '.join(sp.paths)}")
+    for warning in plan.warnings:
+        log.warning("plan: %s", warning)
+    rates = {k: v for k, v in plan.rates().items() if v[1] > 0}
+    files = list_curated(curated_dir)
+    items = curated_items(files, rates)
+    buckets = bucket_counts(plan, cfg.bucket_tokens)
+    output = os.path.abspath(output)
+    clear_outputs(output)
+    os.makedirs(output, exist_ok=True)
+    with beam.Pipeline(options=options) as p:
+        build_tokenize_pipeline(p, items, rates, buckets, model_path, output, recipe, cfg)
+    return finish_tokenize(recipe, plan, model_path, output, cfg)
+
+
+def _read_json(path: str, default):
+    if not FileSystems.exists(path):
+        return default
+    with FileSystems.open(path) as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cfg: TokenizeConfig) -> dict:
+    """Driver side, after the job: fills shards no row hashed to, writes manifest.json last."""
+    summary = os.path.join(output, SUMMARY_DIR)
+    written = _read_json(os.path.join(summary, "shards.json"), [])
+    stats = {source: s for source, s in _read_json(os.path.join(summary, "sources.json"), [])}
+    seq_len = recipe.seq_len
+    num_shards = max(1, math.ceil(sum(w["entry"]["examples"] for w in written) / cfg.examples_per_shard))
+    by_index = {w["index"]: w["entry"] for w in written}
+    entries = []
+    for i in range(num_shards):
+        entry = by_index.get(i)
+        if entry is None:  # a shard no row hashed to still exists, empty, so the file names add up
+            entry = shard_format.write_shard(os.path.join(output, shard_format.shard_name(i, num_shards)),
+                                             np.zeros((0, seq_len), np.int64))
+        entries.append(entry)
+    examples_per_source: dict[str, int] = {}
+    for w in written:
+        for source, n in w["sources"].items():
+            examples_per_source[source] = examples_per_source.get(source, 0) + n
+    sources = {}
+    for sp in plan.sources:
+        docs, doc_tokens, packed, dropped, rows = stats.get(sp.name, (0, 0, 0, 0, 0))
+        if rows != examples_per_source.get(sp.name, 0):
+            raise RuntimeError(f"{sp.name}: packed {rows} rows but shards hold {examples_per_source.get(sp.name, 0)}")
+        sources[sp.name] = {
+            "share": sp.share,
+            "planned_tokens": round(sp.planned),
+            "available_tokens": sp.available,
+            "epochs": sp.epochs,
+            "documents": docs,  # kept copies, repeats counted
+            "document_tokens": doc_tokens,  # their tokens, end-of-document ids included
+            "dropped_tokens": dropped,  # bucket tails shorter than a row
+            "examples": rows,
+            "tokens": packed,
+        }
+    manifest = shard_format.write_manifest(
+        output,
+        seq_len,
+        vocab={"path": os.path.abspath(model_path), "sha256": file_sha256(model_path)},
+        shards=entries,
+        examples=sum(e["examples"] for e in entries),
+        tokens=sum(e["examples"] for e in entries) * seq_len,
+        sources=sources,
+        seed=recipe.seed,
+        eos_id=EOS_ID,
+        recipe=recipe.to_dict(),
+        plan=plan.to_dict(),
+        # No runner or worker count here: the manifest is as byte-identical as the shards.
+        job={"examples_per_shard": cfg.examples_per_shard, "bucket_tokens": cfg.bucket_tokens},
+    )
+    for name in os.listdir(summary):
+        os.remove(os.path.join(summary, name))
+    os.rmdir(summary)
+    return manifest
