@@ -245,7 +245,10 @@ def detect_licenses(text: str) -> list[str]:
     for _, license_id in sorted(found, key=lambda item: item[0]):
         if license_id not in ordered:
             ordered.append(license_id)
-    return ordered
+    # A bare "GPL" is a later mention of a license already identified with its
+    # version (the GPL-3.0 preamble says "The GNU General Public License is ...").
+    versioned = {license_id.split("-", 1)[0] for license_id in ordered if "-" in license_id}
+    return [lid for lid in ordered if lid not in ("GPL", "LGPL", "AGPL") or lid not in versioned]
 
 
 def detect_license(text: str) -> str:
