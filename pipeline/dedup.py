@@ -110,6 +110,7 @@ class NearDedupConfig:
     code_meta_key: str = "code_lang"
     num_perm: int = 128
     threshold: float = 0.8
+    false_negative_weight: float = 0.9
     seed: int = 1
     verify: bool = True
     max_rounds: int = 20
@@ -125,6 +126,8 @@ class NearDedupConfig:
             raise ValueError(f"num_perm must be >= 2, got {self.num_perm}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if not 0.0 < self.false_negative_weight < 1.0:
+            raise ValueError(f"false_negative_weight must be in (0, 1), got {self.false_negative_weight}")
         if self.max_rounds < 1 or self.bucket_all_pairs < 2 or self.batch_size < 1:
             raise ValueError("max_rounds and batch_size must be >= 1, bucket_all_pairs >= 2")
 
@@ -153,7 +156,8 @@ class LshParameters(NamedTuple):
 
 def lsh_parameters(cfg: NearDedupConfig) -> LshParameters:
     """The b x r split for ``cfg`` (``str()`` of it is the line to print or log)."""
-    bands, rows = minhash.optimal_bands_rows(cfg.threshold, cfg.num_perm)
+    w = cfg.false_negative_weight
+    bands, rows = minhash.optimal_bands_rows(cfg.threshold, cfg.num_perm, 1.0 - w, w)
     return LshParameters(bands, rows, cfg.num_perm, cfg.threshold)
 
 
