@@ -163,10 +163,11 @@ def make_plan(recipe: Recipe, available: Mapping[str, Mapping[str, int]]) -> Pla
             )
         if sp.epochs > spec.max_epochs * (1 + 1e-9):
             warnings.append(f"{name}: would repeat {sp.epochs:.2f} times (max_epochs {spec.max_epochs:g})")
+            continue  # its languages share the source's warning
         cap = sampling.max_epochs if sampling and sampling.max_epochs is not None else spec.max_epochs
         for lp in langs:
-            # Only languages repeated beyond the source as a whole: the rest share its warning.
-            if lp.epochs > cap * (1 + 1e-9) and lp.epochs > sp.epochs * (1 + 1e-6):
+            # A source within its limit can still repeat a small language past it (temperature < 1).
+            if lp.epochs > cap * (1 + 1e-9):
                 warnings.append(f"{name}/{lp.lang}: would repeat {lp.epochs:.2f} times (max_epochs {cap:g})")
     return Plan(recipe, tuple(sources), tuple(warnings))
 

@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import posixpath
+import shutil
 import tempfile
 from typing import Iterable, Iterator, Mapping
 
@@ -354,3 +355,36 @@ def sample_for_tokenizer(recipe: Recipe, curated_dir: str, output: str, options,
         "chars": chars,
         "rates": {f"{f}/{l}": r for (f, l), r in sorted(rates.items())},
     }
+
+
+# ---------------------------------------------------------------------------
+# palmkit tokenizer train: sample, then SentencePiece
+# ---------------------------------------------------------------------------
+
+
+def run_tokenizer_train(recipe: Recipe, curated_dir: str, model_path: str, cfg, options,
+                        sample_dir: str | None = None) -> dict:
+    """Draws the recipe-weighted sample (``sample_dir``, default ``<model stem>.sample/``) and trains on it.
+
+    ``cfg`` is a ``mixtures.vocab.VocabConfig``. Returns the vocabulary's
+    record (``mixtures.vocab.train_vocab``) with the sample's line count and rates.
+    """
+    from mixtures.vocab import train_vocab
+
+    if not model_path.endswith(".model"):
+        raise ValueError(f"the vocabulary path must end in .model, got {model_path}")
+    sample_dir = sample_dir or model_path[: -len(".model")] + ".sample"
+    if "://" not in sample_dir:
+        # An earlier sample may have had a different number of parts.
+        shutil.rmtree(os.path.join(sample_dir, "sample"), ignore_errors=True)
+    sample = sample_for_tokenizer(
+        recipe, curated_dir, sample_dir, options,
+        sample_chars=cfg.sample_chars, max_epochs=cfg.max_sample_epochs,
+        max_bytes=cfg.max_sentence_length, seed=cfg.seed,
+    )
+    if not sample["files"]:
+        raise ValueError(f"the tokenizer sample from {curated_dir} is empty")
+    log.info("tokenizer sample: %d lines in %d file(s)", sample["lines"], len(sample["files"]))
+    record = train_vocab(sample["files"], model_path, cfg)
+    record["sample"] = {"lines": sample["lines"], "rates": sample["rates"], "dir": sample_dir}
+    return record

@@ -1,0 +1,75 @@
+"""The mixture stages of ``palmkit demo``: tokenizer → plan → tokenized shards, on a curated folder.
+
+``run_demo_stages`` is what the demo calls after curate. It uses the shipped
+``demo`` recipe and a small vocabulary (``DEMO_VOCAB``) so the whole chain
+runs in minutes on two cores; the commands ``palmkit tokenizer train``,
+``palmkit mix plan`` and ``palmkit tokenize`` run the same functions with
+full-size settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from mixtures.plan import format_plan
+from mixtures.recipe import load_recipe
+from mixtures.vocab import VocabConfig
+from pipeline.sample import run_tokenizer_train
+from pipeline.tokenize import TokenizeConfig, plan_for, run_tokenize
+from pipeline.writers import write_atomically
+
+log = logging.getLogger(__name__)
+
+DEMO_RECIPE = "demo"
+# 1,024 pieces: 263 reserved (3 specials, 3 toxicity tokens, newline, 256 bytes), the rest learned.
+# hard_vocab_limit=False lets a very small corpus give fewer pieces instead of failing.
+DEMO_VOCAB = VocabConfig(
+    vocab_size=1024,
+    sample_chars=20_000_000,
+    input_sentence_size=2_000_000,
+    hard_vocab_limit=False,
+)
+DEMO_TOKENIZE = TokenizeConfig(examples_per_shard=512)
+
+
+def run_demo_stages(curated_dir: str, out_dir: str, options) -> dict:
+    """Trains the demo vocabulary, plans the demo recipe and writes its token shards under ``out_dir``.
+
+    ``curated_dir`` is a ``palmkit curate`` output folder (or its ``curated/``
+    subfolder); ``options`` are Beam PipelineOptions. Writes
+
+        out_dir/tokenizer/spm.model (+ .vocab, .json, .sample/)   the vocabulary
+        out_dir/tokenizer/token_counts/<key>.json                 cached token counts
+        out_dir/plan.txt, out_dir/plan.json                       the plan table and its data
+        out_dir/shards/                                           shards + manifest.json
+
+    and returns ``{"vocab", "vocab_pieces", "plan", "plan_table", "shards",
+    "examples", "tokens", "sources", "warnings"}`` (paths as strings; ``sources``
+    maps each source to its manifest counts).
+    """
+    recipe = load_recipe(DEMO_RECIPE)
+    tokenizer_dir = os.path.join(out_dir, "tokenizer")
+    model = os.path.join(tokenizer_dir, "spm.model")
+    log.info("demo: training a %d-piece vocabulary on %s", DEMO_VOCAB.vocab_size, curated_dir)
+    vocab = run_tokenizer_train(recipe, curated_dir, model, DEMO_VOCAB, options)
+    plan = plan_for(recipe, curated_dir, model, options, cache_dir=os.path.join(tokenizer_dir, "token_counts"))
+    table = format_plan(plan)
+    write_atomically(os.path.join(out_dir, "plan.txt"), (table + "\n").encode("utf-8"))
+    write_atomically(os.path.join(out_dir, "plan.json"), json.dumps(plan.to_dict(), indent=2, sort_keys=True).encode("utf-8"))
+    log.info("demo plan:\n%s", table)
+    shards = os.path.join(out_dir, "shards")
+    manifest = run_tokenize(recipe, curated_dir, model, shards, options, cfg=DEMO_TOKENIZE, plan=plan)
+    log.info("demo: %d examples of %d tokens in %s", manifest["examples"], manifest["seq_len"], shards)
+    return {
+        "vocab": model,
+        "vocab_pieces": vocab["pieces"],
+        "plan": os.path.join(out_dir, "plan.json"),
+        "plan_table": os.path.join(out_dir, "plan.txt"),
+        "shards": shards,
+        "examples": manifest["examples"],
+        "tokens": manifest["tokens"],
+        "sources": {name: {k: s[k] for k in ("examples", "tokens", "documents", "epochs")} for name, s in manifest["sources"].items()},
+        "warnings": list(plan.warnings),
+    }
