@@ -18,6 +18,10 @@ from train.config import TrainConfig
 
 SEQ, VOCAB = 16, 512
 
+# Runs here rebuild the same programs many times; XLA's CPU compile dominates without a cache.
+jax.config.update("jax_compilation_cache_dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "palmkit-test-jax-cache"))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
 
 def make_shards(path, n=48, bad_rows=()):
     rng = np.random.default_rng(0)
