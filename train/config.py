@@ -92,7 +92,16 @@ class MeshConfig:
     data: int = -1
     fsdp: int = 1
     tensor: int = 1
-    rules: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_RULES.items()})
+    # Logical axis -> mesh axes; entries given here replace those of DEFAULT_RULES,
+    # e.g. ``mesh.rules={embed: []}`` to replicate instead of FSDP-sharding.
+    rules: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rules = {**{k: list(v) for k, v in DEFAULT_RULES.items()}, **self.rules}
+        for name, axes in self.rules.items():
+            unknown = [a for a in axes if a not in ("data", "fsdp", "tensor")]
+            if unknown:
+                raise ValueError(f"rules.{name}: unknown mesh axis {unknown[0]!r} (mesh axes: data, fsdp, tensor)")
 
 
 @dataclass
