@@ -93,3 +93,120 @@ def write_curated_tree(root: str, docs: list[dict] | None = None, parts: int = 2
             with open(os.path.join(directory, f"part-{s:05d}-of-{n:05d}.jsonl.zst"), "wb") as f:
                 f.write(zstandard.ZstdCompressor().compress(lines.encode("utf-8")))
     return root
+
+
+def train_test_vocab(directory: str, vocab_size: int = 500) -> str:
+    """A tiny vocabulary trained on the shared corpus's lines, without Beam; returns the model path."""
+    from mixtures.vocab import VocabConfig, train_vocab
+    from pipeline.sample import sentence_lines
+
+    os.makedirs(directory, exist_ok=True)
+    text_path = os.path.join(directory, "lines.txt")
+    with open(text_path, "w", encoding="utf-8") as f:
+        for doc in corpus_documents():
+            for line in sentence_lines(doc["text"], 4096):
+                f.write(line + "\n")
+    model = os.path.join(directory, "spm.model")
+    cfg = VocabConfig(vocab_size=vocab_size, hard_vocab_limit=False, input_sentence_size=100_000, num_threads=1)
+    train_vocab([text_path], model, cfg)
+    return model
+
+
+# ---------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------
+
+from pipeline import sample  # noqa: E402  (the helpers above are imported by other test modules)
+from pipeline.options import build_options  # noqa: E402
+
+
+def test_copies_are_deterministic_and_follow_the_rate():
+    keys = [f"web/en/doc-{i}" for i in range(20_000)]
+    for rate in (0.0, 0.3, 1.0, 2.5):
+        kept = [sample.copies(7, k, rate) for k in keys]
+        assert kept == [sample.copies(7, k, rate) for k in keys]
+        mean = sum(len(c) for c in kept) / len(keys)
+        assert mean == pytest.approx(rate, abs=0.02)
+    assert sample.copies(7, "x", 1.0) == [0]
+    assert all(c[:2] == [0, 1] for c in (sample.copies(7, k, 2.5) for k in keys[:100]))
+    # Another seed draws other documents.
+    assert [sample.copies(8, k, 0.5) for k in keys[:200]] != [sample.copies(7, k, 0.5) for k in keys[:200]]
+
+
+def test_sentence_lines_drop_empty_lines_and_cut_long_ones():
+    assert sample.sentence_lines("a\n\n  \nb c", 1000) == ["a", "b c"]
+    long_line = " ".join(["wort"] * 2000)  # ~10 kB
+    pieces = sample.sentence_lines(long_line, 1024)
+    assert all(len(p.encode()) <= 1024 for p in pieces)
+    assert "".join(pieces) == long_line
+
+
+def test_list_curated_finds_every_folder_and_language(tmp_path):
+    write_curated_tree(str(tmp_path))
+    files = sample.list_curated(str(tmp_path))
+    assert ("code", "code") in files and ("conversations", "ja") in files and ("wiki", "fr") in files
+    # The curated/ folder itself works as well as the curate output folder.
+    assert sample.list_curated(str(tmp_path / "curated")) == files
+    docs = [d for paths in files.values() for p in paths for d in sample.read_curated_file(p)]
+    assert len(docs) == len(corpus_documents())
+    with pytest.raises(FileNotFoundError):
+        sample.list_curated(str(tmp_path / "nothing"))
+
+
+def test_sample_rates_follow_the_recipe_not_the_corpus():
+    from mixtures.recipe import load_recipe
+
+    chars = {"web": {"en": 1_000_000}, "code": {"code": 10_000}, "conversations": {"en": 500_000, "ja": 5_000},
+             "books": {"en": 100_000}, "wiki": {"en": 50_000}}
+    rates = sample.sample_rates(load_recipe("demo"), chars, sample_chars=200_000, max_epochs=4.0)
+    # code holds 0.6% of the characters but gets its 5% share of the sample: 10,000 chars at rate 1.
+    assert rates[("code", "code")] == pytest.approx(1.0)
+    assert rates[("web", "en")] == pytest.approx(0.28 * 200_000 / 1_000_000)
+    # temperature 0.5 gives Japanese (1% of conversations) 9% of them: ten times the rate of English.
+    ja_chars = 100_000 * 5_000**0.5 / (500_000**0.5 + 5_000**0.5)
+    assert rates[("conversations", "ja")] == pytest.approx(ja_chars / 5_000)
+    assert rates[("conversations", "ja")] == pytest.approx(10 * rates[("conversations", "en")])
+    # A tiny language is capped at max_epochs.
+    chars["conversations"]["ja"] = 50
+    assert sample.sample_rates(load_recipe("demo"), chars, 200_000, 4.0)[("conversations", "ja")] == 4.0
+
+
+def test_sample_for_tokenizer_is_deterministic_and_weighted(tmp_path):
+    from mixtures.recipe import load_recipe
+
+    write_curated_tree(str(tmp_path / "cur"))
+    recipe = load_recipe("demo")
+    runs = []
+    for name in ("a", "b"):
+        out = sample.sample_for_tokenizer(recipe, str(tmp_path / "cur"), str(tmp_path / name), build_options(workers=1),
+                                          sample_chars=60_000, max_epochs=4.0, seed=3)
+        runs.append([open(f, "rb").read() for f in out["files"]])
+    assert runs[0] == runs[1] and runs[0]
+    text = b"".join(runs[0]).decode("utf-8")
+    assert "\n\n" not in text  # one non-empty sentence per line
+    assert "func Sum(n int) int {" in text or "def " in text  # code is represented
+    assert "すべての人間は" in text  # and so is the smallest language
+
+
+def test_count_tokens_matches_direct_encoding_and_is_cached(tmp_path):
+    from mixtures.vocab import load
+
+    root = write_curated_tree(str(tmp_path / "cur"))
+    model = train_test_vocab(str(tmp_path / "vocab"))
+    cache = str(tmp_path / "cache")
+    counts = sample.count_tokens(root, model, build_options(workers=1), cache)
+    sp = load(model)
+    expected: dict = {}
+    for d in corpus_documents():
+        entry = expected.setdefault(d["source"], {}).setdefault(d["lang"], {"docs": 0, "tokens": 0})
+        entry["docs"] += 1
+        entry["tokens"] += len(sp.encode(d["text"])) + 1
+    assert counts == expected
+    cached = os.listdir(cache)
+    assert len(cached) == 1
+    assert sample.count_tokens(root, model, build_options(workers=1), cache) == counts
+    assert os.listdir(cache) == cached
+    # Any changed shard changes the key.
+    key = sample.counts_key(sample.list_curated(root), model)
+    write_curated_tree(root, [{"id": "new", "text": "Neu.", "source": "web", "lang": "de", "lang_score": 1.0, "meta": {}}])
+    assert sample.counts_key(sample.list_curated(root), model) != key
