@@ -65,6 +65,9 @@ def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     # palmkit's own progress is INFO and should show by default; third parties stay quiet.
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    if verbosity <= 0:
+        # Beam's local job service relays every worker warning (unparseable args, ...).
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
     for ours in ("palmkit", "pipeline", "filters", "mixtures", "model", "train"):
         logging.getLogger(ours).setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
 

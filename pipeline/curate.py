@@ -24,7 +24,7 @@ from filters import langid as langid_rules
 from filters import quality as quality_rules
 from filters.document import Document
 from pipeline import steps as curate_steps
-from pipeline.dedup import DedupConfig, Deduplicate
+from pipeline.dedup import DedupConfig, Deduplicate, lsh_parameters
 from pipeline.filtering import REJECTED, ApplySteps
 from pipeline.readers import InputSpec, ReadInputs
 from pipeline.records import ReaderConfig
@@ -44,7 +44,7 @@ class LangIdConfig:
 
     model: str = ""
     threshold: float = 0.5
-    # "reject" drops low-confidence prose (reason langid:below_threshold);
+    # "reject" drops low-confidence prose (reason langid:low_confidence);
     # "keep" keeps it under lang "und" so a later stage can decide.
     below_threshold: str = "reject"
 
@@ -68,7 +68,7 @@ class CurateConfig:
     gopher_quality: quality_rules.GopherQualityConfig = dataclasses.field(default_factory=quality_rules.GopherQualityConfig)
     gopher_repetition: quality_rules.GopherRepetitionConfig = dataclasses.field(default_factory=quality_rules.GopherRepetitionConfig)
     c4: quality_rules.C4Config = dataclasses.field(default_factory=quality_rules.C4Config)
-    code: code_rules.CodeFilterConfig = dataclasses.field(default_factory=code_rules.CodeFilterConfig)
+    code: code_rules.CodeConfig = dataclasses.field(default_factory=code_rules.CodeConfig)
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     # Fraction of rejected documents written to rejected/<reason>/ (all are counted).
     rejected_sample: float = 1.0
@@ -100,7 +100,13 @@ class Curate(beam.PTransform):
         make_steps = curate_steps.StepFactory(self.cfg)
         filtered = docs | "Filter" >> beam.ParDo(ApplySteps(make_steps)).with_outputs(REJECTED, main="kept")
         deduped = filtered.kept | "Dedup" >> Deduplicate(self.cfg.dedup)
-        return {"kept": deduped["kept"], "rejected": filtered[REJECTED], "duplicates": deduped["duplicates"]}
+        return {
+            "kept": deduped["kept"],
+            "rejected": filtered[REJECTED],
+            "duplicates": deduped["duplicates"],
+            "cluster_sizes": deduped["cluster_sizes"],
+            "components": deduped["components"],
+        }
 
 
 def _keep_sample(doc_id: str, fraction: float, seed: int) -> bool:
@@ -153,6 +159,8 @@ def build_curate_pipeline(p: beam.Pipeline, cfg: CurateConfig, inputs: list[Inpu
         "rejected": result["rejected"],
         "errors": read["errors"],
         "duplicates": result["duplicates"],
+        "cluster_sizes": result["cluster_sizes"],
+        "components": result["components"],
     }
     (
         outcomes
@@ -180,6 +188,9 @@ def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
     with FileSystems.open(f"{out}/{SUMMARY_FILE}") as fh:
         summary = json.loads(fh.read().decode("utf-8"))
     stats = assemble_stats(summary, extra={"job": job})
+    if cfg.dedup.near.enabled:
+        params = lsh_parameters(cfg.dedup.near)
+        stats["dedup"].update({"bands": params.bands, "rows": params.rows, "num_perm": cfg.dedup.near.num_perm, "threshold": cfg.dedup.near.threshold})
     report = render_report(stats, stage_of_reason=curate_steps.stage_of_reason)
     # The report first, stats.json last: stats.json marks a complete job.
     write_atomically(f"{out}/report.html", report.encode("utf-8"))

@@ -441,16 +441,18 @@ class _ReportConvergence(beam.DoFn):
 
 
 class ConnectedComponents(beam.PTransform):
-    """PCollection[(u, v)] edges -> {"labels": (node, component minimum) for every non-minimum node, "report"}.
+    """PCollection[(u, v)] edges -> {"labels": (node, component minimum) for each non-minimum node, "report"}.
 
     ``max_rounds`` rounds of large-star then small-star are unrolled; a
     converged graph passes through later rounds unchanged. ``report`` holds
     one record: ``rounds`` (rounds that changed something), ``max_rounds``
-    and ``converged`` (a round moved no edge). If it did not converge, every
-    node still gets exactly one label (its smallest known neighbour), so the
-    accounting stays exact but a cluster may be split into a chain; the
-    ``cc:not_converged`` counter and a warning say so. Node values need only
-    a total order and a deterministic coder (ints, strings, tuples of them).
+    and ``converged`` (a round moved no edge). If it did not converge, each
+    node still has at most one label, always smaller than itself, and
+    unlabelled nodes act as roots: the accounting stays exact, but a component
+    may keep more than one survivor and a removed document's survivor may
+    itself be removed. The ``cc:not_converged`` counter and a warning say so.
+    Node values need only a total order and a deterministic coder (ints,
+    strings, tuples of them).
     """
 
     def __init__(self, max_rounds: int = 20):

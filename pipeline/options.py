@@ -33,9 +33,15 @@ def default_setup_file() -> str | None:
 
 
 def build_options(runner: str = "DirectRunner", workers: int | None = None, beam_args: list[str] | None = None,
-                  job_name: str | None = None) -> PipelineOptions:
-    """PipelineOptions for ``runner``; raises RunnerOptionsError when Beam's validator objects."""
+                  job_name: str | None = None, worker_log_level: str = "WARNING") -> PipelineOptions:
+    """PipelineOptions for ``runner``; raises RunnerOptionsError when Beam's validator objects.
+
+    ``worker_log_level`` quiets the local worker processes, which otherwise log
+    every bundle at INFO; an explicit ``--default_sdk_harness_log_level`` wins.
+    """
     args = list(beam_args or [])
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in args):
+        args.append(f"--default_sdk_harness_log_level={worker_log_level}")
     options = PipelineOptions(args)
     options.view_as(StandardOptions).runner = runner
     if runner in ("DirectRunner", "PrismRunner") or runner.endswith("DirectRunner"):

@@ -122,13 +122,16 @@ def render_report(stats: dict, *, stage_of_reason: Callable[[str], str], title: 
                 where = f"{s.get('file')}" + (f" line {s['line']}" if "line" in s else "") + (f" offset {s['offset']}" if "offset" in s else "")
                 parts.append(f"<p><b>{html.escape(kind)}</b> <span class='muted'>{html.escape(where)}</span></p><pre>{html.escape(s.get('raw', ''))}</pre>")
 
-    if stats.get("dedup", {}).get("cluster_sizes"):
-        sizes = stats["dedup"]["cluster_sizes"]
+    dedup = stats.get("dedup", {})
+    if dedup:
         parts.append("<h2>Duplicate clusters</h2>")
-        keys = sorted(sizes, key=lambda k: int(k))
-        parts.append(_barh([f"size {k}" for k in keys], [sizes[k] for k in keys], "Clusters per size", "clusters"))
-        if stats["dedup"].get("bands"):
-            parts.append(f"<p class='muted'>MinHash LSH: {stats['dedup']['bands']} bands × {stats['dedup']['rows']} rows</p>")
+        if dedup.get("bands"):
+            parts.append(f"<p class='muted'>MinHash LSH: {dedup['num_perm']} permutations, {dedup['bands']} bands × {dedup['rows']} rows for Jaccard ≥ {dedup['threshold']}</p>")
+        for kind, sizes in dedup.get("cluster_sizes", {}).items():
+            keys = sorted(sizes, key=int)
+            parts.append(_barh([f"size {k}" for k in keys], [sizes[k] for k in keys], f"{kind} duplicate clusters per size", "clusters"))
+        for comp in dedup.get("components", []):
+            parts.append(f"<p class='muted'>connected components: {comp.get('rounds')} rounds, converged: {comp.get('converged')}</p>")
 
     parts.append("<h2>Examples of rejected documents</h2>")
     for reason, samples in stats["samples"].get("rejected", {}).items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+from typing import Any
 
 import apache_beam as beam
 
@@ -110,8 +110,7 @@ class CollectStats(beam.PTransform):
             outcomes["rejected"] | "RejectedKeys" >> beam.FlatMap(_rejected_keys),
             outcomes["errors"] | "ErrorKeys" >> beam.FlatMap(_error_keys),
         ]
-        if "duplicates" in outcomes:
-            parts.append(outcomes["duplicates"] | "DuplicateKeys" >> beam.FlatMap(_duplicate_keys))
+        parts.append(outcomes["duplicates"] | "DuplicateKeys" >> beam.FlatMap(_duplicate_keys))
         counts = parts | "AllKeys" >> beam.Flatten() | "Sum" >> beam.CombineGlobally(_SumPairs())
         samples = (
             outcomes["rejected"]
@@ -125,10 +124,21 @@ class CollectStats(beam.PTransform):
             | "ErrorSamplePerKind" >> beam.combiners.Top.PerKey(self.samples_per_reason, key=lambda s: s[0], reverse=True)
             | "ErrorSampleList" >> beam.combiners.ToList()
         )
+        dedup = [
+            outcomes[name] | f"{name}List" >> beam.combiners.ToList()
+            for name in ("cluster_sizes", "components")
+        ]
         return counts | "WithSamples" >> beam.Map(
-            lambda c, s, e: {"counts": c, "samples": sorted(s), "error_samples": sorted(e)},
+            lambda c, s, e, sizes, comps: {
+                "counts": c,
+                "samples": sorted(s),
+                "error_samples": sorted(e),
+                "cluster_sizes": sorted((r["kind"], r["size"], r["clusters"]) for r in sizes),
+                "components": sorted(comps, key=lambda r: json.dumps(r, sort_keys=True)),
+            },
             beam.pvalue.AsSingleton(samples),
             beam.pvalue.AsSingleton(error_samples),
+            *[beam.pvalue.AsSingleton(d) for d in dedup],
         )
 
 
@@ -165,6 +175,13 @@ def assemble_stats(summary: dict, *, extra: dict[str, Any] | None = None) -> dic
         "read_by_source": by("read_source:"),
         "kept_by_source_lang": {k: {"docs": v[0], "bytes": v[1]} for k, v in sorted(counts.items()) if k.startswith("kept_lang:") for k in [k[len("kept_lang:"):]]},
         "kept_by_code_lang": {k: {"docs": v[0], "bytes": v[1]} for k, v in sorted(counts.items()) if k.startswith("kept_code:") for k in [k[len("kept_code:"):]]},
+        "dedup": {
+            "cluster_sizes": {
+                kind: {str(size): n for k, size, n in summary.get("cluster_sizes", []) if k == kind}
+                for kind in sorted({k for k, _, _ in summary.get("cluster_sizes", [])})
+            },
+            "components": summary.get("components", []),
+        },
         "samples": {
             "rejected": {reason: [{"id": i, "text": t} for _, i, t in items] for reason, items in summary.get("samples", [])},
             "errors": {kind: [json.loads(j) for _, j in items] for kind, items in summary.get("error_samples", [])},
@@ -190,6 +207,9 @@ def funnel(stats: dict, stage_of_reason) -> list[dict]:
     ``stage_of_reason(reason)`` gives ``(position, stage name)`` for a reject reason.
     """
     stages: dict[tuple[int, str], list[int]] = {}
+    # Every step that ran gets a row, also when it rejected nothing.
+    for step in stats.get("job", {}).get("steps", []):
+        stages.setdefault(tuple(stage_of_reason(step + ":")), [0, 0])
     for reason, n in stats["rejected"].items():
         cur = stages.setdefault(tuple(stage_of_reason(reason)), [0, 0])
         cur[0] += n

@@ -93,7 +93,7 @@ class ProseFilterStep:
 
 
 class C4Step:
-    """C4's line filter (changes the text) followed by its document rules."""
+    """C4's line filter (changes the text) and its page rules, in one pass."""
 
     name = "c4"
 
@@ -103,17 +103,13 @@ class C4Step:
     def __call__(self, doc: Document):
         if is_code(doc):
             return doc
-        result = quality_rules.c4_clean_lines(doc.text, self.cfg)
-        if result.reason:
-            return result.reason
-        doc = dataclasses.replace(doc, text=result.text)
-        return quality_rules.c4_filter(doc, self.cfg) or doc
+        return quality_rules.c4_clean_document(doc, self.cfg)
 
 
 class CodeStep:
     name = "code"
 
-    def __init__(self, cfg: code_rules.CodeFilterConfig):
+    def __init__(self, cfg: code_rules.CodeConfig):
         self.cfg = cfg
 
     def __call__(self, doc: Document):

@@ -22,6 +22,7 @@ def pipeline_options(args, job_name: str):
     from pipeline.options import RunnerOptionsError, build_options
 
     try:
-        return build_options(args.runner, args.workers, args.beam_args, job_name=job_name)
+        level = "INFO" if getattr(args, "verbose", 0) else "WARNING"
+        return build_options(args.runner, args.workers, args.beam_args, job_name=job_name, worker_log_level=level)
     except RunnerOptionsError as exc:
         raise UsageError(str(exc)) from None
