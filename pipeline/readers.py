@@ -77,7 +77,8 @@ def relative(path: str, root: str) -> str:
 
 
 def is_license_file(path: str) -> bool:
-    return bool(_LICENSE_NAME.match(posixpath.basename(path)))
+    """LICENSE, COPYING.LESSER, LICENSE-MIT, license.txt, ... but not license_check.py."""
+    return bool(_LICENSE_NAME.match(posixpath.basename(path))) and code_rules.code_language(path) is None
 
 
 def nearest_license(relpath: str, licenses: dict[str, str]) -> str:
