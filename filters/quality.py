@@ -541,7 +541,7 @@ _C4_NUMBERS = {"paper": (3, 5), "tfds": (5, 3)}  # (min words per line, min sent
 _END_MARKS = (".", "?", "!", '"', "”")
 _ELLIPSES = ("...", "…")
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
-_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_POLICY = re.compile("terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 
 
@@ -589,15 +589,13 @@ def _c4_pass(text: str, cfg: C4Config, *, page_rules: bool = True) -> tuple[list
         line = raw.strip()
         if not line:
             continue
-        words = line.split()
-        if len(line) > cfg.max_word_length and max(map(len, words)) > cfg.max_word_length:
+        if len(line) > cfg.max_word_length and max(map(len, line.split())) > cfg.max_word_length:
             continue
         if cfg.remove_citations and "[" in line:
             line = _CITATION.sub("", line).strip()
-            words = line.split()
         if not line.endswith(_END_MARKS) or line.endswith(_ELLIPSES):
             continue
-        if len(words) < min_words:
+        if len(line.split(None, min_words - 1)) < min_words:
             continue
         lower = line.lower()
         if page_rules and "lorem ipsum" in lower:
@@ -606,7 +604,7 @@ def _c4_pass(text: str, cfg: C4Config, *, page_rules: bool = True) -> tuple[list
             continue
         if page_rules and "{" in line:
             return kept, "c4:curly_bracket"
-        if any(p in lower for p in _POLICY):
+        if _POLICY.search(lower):
             continue
         sentences += max(1, len(_SENTENCE_END.findall(line)))
         kept.append(line)

@@ -245,6 +245,13 @@ def test_unsegmented_alpha_fraction_counts_digit_characters():
     assert gopher_alpha_words(CHINESE, lang="zh") is None
 
 
+def test_stop_word_list_never_applies_to_unsegmented_scripts(monkeypatch):
+    import filters.quality
+
+    monkeypatch.setitem(filters.quality.STOP_WORDS, "zh", frozenset({"的", "是"}))
+    assert gopher_stop_words(CHINESE, lang="zh") is None
+
+
 def test_korean_skips_mean_word_length_only():
     korean = "나는 오늘 학교에 갔다. 친구와 밥을 먹고 책을 읽었다. 날씨가 좋아서 공원도 걸었다. " * 6
     assert quality_reasons(korean, "ko") == []
