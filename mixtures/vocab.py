@@ -147,7 +147,16 @@ def train_vocab(inputs: Sequence[str], model_path: str, cfg: VocabConfig) -> dic
     spm.set_random_generator_seed(cfg.seed)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".spm-") as tmp:
         prefix = os.path.join(tmp, "spm")
-        spm.SentencePieceTrainer.train(input=inputs, model_prefix=prefix, **options)
+        try:
+            spm.SentencePieceTrainer.train(input=inputs, model_prefix=prefix, **options)
+        except RuntimeError as exc:
+            if "required_chars" in str(exc):
+                # A multilingual sample can hold more distinct characters than a small vocabulary has room for.
+                raise ValueError(
+                    f"vocab_size {cfg.vocab_size} is too small for the sample's characters at character_coverage "
+                    f"{cfg.character_coverage}: raise vocab_size or lower character_coverage (bytes cover the rest)"
+                ) from None
+            raise
         os.replace(prefix + ".vocab", model_path[: -len(".model")] + ".vocab")
         os.replace(prefix + ".model", model_path)
     sp = load(model_path)

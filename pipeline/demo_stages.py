@@ -23,10 +23,13 @@ from pipeline.writers import write_atomically
 log = logging.getLogger(__name__)
 
 DEMO_RECIPE = "demo"
-# 1,024 pieces: 263 reserved (3 specials, 3 toxicity tokens, newline, 256 bytes), the rest learned.
-# hard_vocab_limit=False lets a very small corpus give fewer pieces instead of failing.
+# 2,048 pieces: 263 reserved (3 specials, 3 toxicity tokens, newline, 256 bytes), the rest learned.
+# character_coverage 0.999 leaves rare characters (much of CJK in a small sample) to byte fallback,
+# so the learned pieces are not all single characters; hard_vocab_limit=False lets a very small
+# corpus give fewer pieces instead of failing.
 DEMO_VOCAB = VocabConfig(
-    vocab_size=1024,
+    vocab_size=2048,
+    character_coverage=0.999,
     sample_chars=20_000_000,
     input_sentence_size=2_000_000,
     hard_vocab_limit=False,

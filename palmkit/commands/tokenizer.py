@@ -55,7 +55,7 @@ def run(args) -> int:
     options = pipeline_options(args, "palmkit-tokenizer")
     try:
         record = run_tokenizer_train(recipe, args.curated, args.output, cfg, options)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # no shards, empty sample, vocabulary too small
         raise UsageError(str(exc)) from None
     print(json.dumps({"model": args.output, "pieces": record["pieces"], "sha256": record["sha256"],
                       "sample_lines": record["sample"]["lines"]}))
