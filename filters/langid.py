@@ -28,9 +28,12 @@ a model with ISO 639-3 labels).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import re
+import subprocess
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
@@ -167,6 +170,28 @@ def _check_lang(lang: Any) -> str:
     return lang
 
 
+# Runs in a fresh interpreter (see train_model). It imports nothing of ours, so
+# it works wherever fasttext is importable. Before anything is allocated it
+# pins glibc's mmap threshold at 64 KiB: every large buffer then comes from
+# fresh, zero-filled pages instead of recycled heap memory.
+_TRAIN_CHILD = r"""
+import ctypes, json, sys
+try:
+    ctypes.CDLL("libc.so.6").mallopt(-3, 65536)  # M_MMAP_THRESHOLD
+except (OSError, AttributeError):
+    pass
+import fasttext
+args = json.loads(sys.argv[1])
+output = args.pop("output")
+try:
+    model = fasttext.train_supervised(**args)
+except RuntimeError as err:
+    sys.stderr.write(str(err))
+    sys.exit(3)
+model.save_model(output)
+"""
+
+
 def train_model(
     records: Iterable[Mapping[str, str]],
     output_path: str | os.PathLike,
@@ -181,6 +206,7 @@ def train_model(
     loss: str = "softmax",
     seed: int | None = 0,
     thread: int | None = None,
+    timeout: float | None = None,
 ) -> LanguageIdentifier:
     """Train a fastText language-ID model on ``{"text", "lang"}`` records and save it.
 
@@ -188,22 +214,27 @@ def train_model(
     2..4-grams (what makes short texts and unseen words identifiable) and 2M
     hash buckets (about 128 MB; pass a smaller ``bucket`` for small models).
 
-    Reproducibility: with ``seed`` set and ``thread`` left as None, training
-    uses one thread. fastText's threads update shared weights without locks
-    (Hogwild), so with more than one the result depends on scheduling even
-    with a fixed seed. ``seed=None`` uses every core but one. One thread and
-    a fixed seed gave identical models run after run in our tests, but we
-    also saw a barely converged model (tiny data, too few epochs) come out
-    slightly different when trained twice in one process; so treat a trained
-    model as an artefact (keep the file and its sha256), not as something to
-    re-derive bit for bit. Records are
-    shuffled with ``seed`` (0 when None) before writing the training file,
-    because SGD over a file sorted by language learns the last language best.
+    Threads: with ``seed`` set and ``thread`` left as None, training uses one
+    thread, because fastText's threads update shared weights without locks
+    (Hogwild) and more than one makes the result depend on scheduling.
+    ``seed=None`` uses every core but one. Records are shuffled with ``seed``
+    (0 when None) before the training file is written, because SGD over a
+    file sorted by language learns the last language best.
 
-    Raises ``ValueError`` for a record without text or with a bad ``lang``.
+    Why a child process: fastText 0.9.3 allocates the input matrix without
+    clearing it and ``DenseMatrix::uniform`` fills only ``thread`` tenths of
+    it (one thread: the first 10% of the rows). The other rows start as
+    whatever the allocator hands back: zeros in a fresh process, but leftovers
+    (we measured values up to 1e24) in one that has freed large buffers, which
+    makes a seeded run non-reproducible and can end in "Encountered NaN".
+    Training in a fresh interpreter with glibc's mmap threshold pinned (so the
+    matrix comes from zero-filled pages) makes every run start from the same
+    state; two runs with the same seed write byte-identical model files. The
+    price is an interpreter start (well under a second) per training.
+
+    Raises ``ValueError`` for a record without text or with a bad ``lang``,
+    ``RuntimeError`` when fastText fails (for example diverging to NaN).
     """
-    import fasttext
-
     lines = []
     for record in records:
         text = one_line(str(record.get("text") or ""))
@@ -215,36 +246,39 @@ def train_model(
     random.Random(0 if seed is None else seed).shuffle(lines)
     if thread is None:
         thread = 1 if seed is not None else max(1, (os.cpu_count() or 2) - 1)
-    output_path = os.fspath(output_path)
-    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+    output_path = os.path.abspath(os.fspath(output_path))
+    os.makedirs(os.path.dirname(output_path), exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="palmkit-langid-") as tmp:
         train_file = os.path.join(tmp, "train.txt")
         with open(train_file, "w", encoding="utf-8", errors="replace") as handle:
             handle.writelines(lines)
-        try:
-            model = fasttext.train_supervised(
-                input=train_file,
-                epoch=epoch,
-                lr=lr,
-                dim=dim,
-                minn=minn,
-                maxn=maxn,
-                wordNgrams=wordNgrams,
-                bucket=bucket,
-                loss=loss,
-                seed=0 if seed is None else seed,
-                thread=thread,
-                minCount=1,
-                verbose=0,
-            )
-        except RuntimeError as err:
-            if "NaN" in str(err):
-                raise RuntimeError(
-                    f"fastText diverged ({err}); lower lr or enable character n-grams (minn/maxn > 0)"
-                ) from err
-            raise
-    model.save_model(output_path)
-    return LanguageIdentifier(model=model)
+        args = {
+            "input": train_file,
+            "output": output_path,
+            "epoch": epoch,
+            "lr": lr,
+            "dim": dim,
+            "minn": minn,
+            "maxn": maxn,
+            "wordNgrams": wordNgrams,
+            "bucket": bucket,
+            "loss": loss,
+            "seed": 0 if seed is None else seed,
+            "thread": thread,
+            "minCount": 1,
+            "verbose": 0,
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", _TRAIN_CHILD, json.dumps(args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    if result.returncode != 0:
+        message = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        hint = "; lower lr or enable character n-grams (minn/maxn > 0)" if "NaN" in message else ""
+        raise RuntimeError(f"fastText training failed: {message}{hint}")
+    return LanguageIdentifier(output_path)
 
 
 def evaluate(identifier: LanguageIdentifier, records: Iterable[Mapping[str, str]]) -> dict[str, Any]:

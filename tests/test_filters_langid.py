@@ -6,6 +6,7 @@ fastText's own evaluation.
 """
 
 import dataclasses
+import hashlib
 import os
 import time
 
@@ -172,12 +173,31 @@ def test_batch_prediction_is_fast(trained):
     assert time.perf_counter() - start < 5.0
 
 
+def _sha256(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
 def test_training_is_deterministic_with_a_seed(tmp_path, trained):
-    identifier, _ = trained
+    identifier, path = trained
     again = train_model(RECORDS, tmp_path / "again.bin", **TRAIN_ARGS)
+    assert _sha256(tmp_path / "again.bin") == _sha256(path)
     texts = [r["text"] for r in RECORDS + HELD_OUT]
     assert again.predict(texts) == identifier.predict(texts)
-    assert again.model.f.getArgs().thread == 1
+
+
+def test_training_does_not_depend_on_this_process_heap(tmp_path, trained):
+    """fastText leaves most of its input matrix uninitialised; recycled heap memory
+    used to change (or NaN) the model. Training in a fresh process must not care."""
+    _, path = trained
+    junk = [("x%d" % i) * 50 for i in range(1_000_000)]
+    del junk
+    train_model(RECORDS, tmp_path / "after_junk.bin", **TRAIN_ARGS)
+    assert _sha256(tmp_path / "after_junk.bin") == _sha256(path)
+
+
+def test_training_failure_is_reported(tmp_path):
+    with pytest.raises(RuntimeError, match="fastText training failed"):
+        train_model(RECORDS, tmp_path / "bad.bin", bucket=20_000, loss="no-such-loss")
 
 
 @pytest.mark.parametrize(
