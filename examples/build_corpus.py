@@ -685,6 +685,13 @@ def langid_ok(p: str, lang: str) -> bool:
     letters = sum(1 for ch in nonspace if ch.isalpha())
     if letters / max(1, len(nonspace)) < 0.7:
         return False
+    if " | " in p or "://" in p:
+        return False  # table rows and URLs say little about the language
+    if lang not in ("ja", "zh"):
+        tokens = p.split()
+        wordlike = sum(1 for t in tokens if t.strip(".,;:!?\"'()«»“”„‘’—–-").isalpha())
+        if wordlike < 3 or wordlike < 0.6 * len(tokens):
+            return False
     if lang != "en" and looks_english(p):
         return False
     return script_share(p, lang) >= (0.5 if lang in ("ja", "zh", "ko", "ar", "fa") else 0.8)

@@ -1,0 +1,195 @@
+"""Checks on the committed sample corpus under examples/ (built by
+examples/build_corpus.py from real Debian and PyPI packages)."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+zstandard = pytest.importorskip("zstandard")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CORPUS = EXAMPLES / "corpus"
+LANGID = EXAMPLES / "langid"
+
+PROSE_SOURCES = ("web", "conversations", "books", "wiki")
+REQUIRED_LANGS = {"en", "de", "fr", "es", "pl", "it", "nl", "ru", "ja", "zh"}
+CODE_EXTENSIONS = {
+    ".py": "Python", ".c": "C", ".cc": "C++", ".cpp": "C++", ".java": "Java", ".js": "JavaScript",
+    ".go": "Go", ".rs": "Rust", ".sh": "Shell", ".rb": "Ruby", ".html": "HTML",
+}
+ISO_639_1 = re.compile(r"^[a-z]{2}$")
+ORIGIN = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[^\s]+$")
+LICENSE_NAME = re.compile(r"^(LICEN[CS]E|COPYING)([-._].*)?$", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def read_jsonl_zst(path: Path) -> list[dict]:
+    """Parse every line; a bad line fails with the file and line number."""
+    data = zstandard.ZstdDecompressor().decompress(path.read_bytes(), max_output_size=1 << 30)
+    records = []
+    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AssertionError(f"{path}:{n}: not JSON: {exc}") from exc
+        if not isinstance(rec, dict):
+            raise AssertionError(f"{path}:{n}: not a JSON object")
+        records.append(rec)
+    return records
+
+
+def check_doc(rec: dict, where: str) -> None:
+    assert set(rec) == {"id", "text", "lang", "origin"}, f"{where}: fields {sorted(rec)}"
+    assert isinstance(rec["id"], str) and rec["id"], f"{where}: empty id"
+    assert isinstance(rec["text"], str) and rec["text"].strip(), f"{where}: empty text"
+    assert isinstance(rec["lang"], str) and ISO_639_1.match(rec["lang"]), f"{where}: lang {rec['lang']!r}"
+    assert isinstance(rec["origin"], str) and ORIGIN.match(rec["origin"]), f"{where}: origin {rec['origin']!r}"
+
+
+def check_langid(rec: dict, where: str) -> None:
+    assert set(rec) == {"text", "lang", "origin"}, f"{where}: fields {sorted(rec)}"
+    assert isinstance(rec["text"], str) and rec["text"].strip(), f"{where}: empty text"
+    assert isinstance(rec["lang"], str) and ISO_639_1.match(rec["lang"]), f"{where}: lang {rec['lang']!r}"
+    assert isinstance(rec["origin"], str) and ORIGIN.match(rec["origin"]), f"{where}: origin {rec['origin']!r}"
+
+
+def code_languages(root: Path) -> Counter:
+    found: Counter = Counter()
+    for f in root.rglob("*"):
+        if f.is_file() and f.suffix in CODE_EXTENSIONS:
+            found[CODE_EXTENSIONS[f.suffix]] += 1
+    return found
+
+
+def langid_split(name: str) -> list[dict]:
+    for candidate in (LANGID / f"{name}.jsonl.zst", LANGID / f"{name}.jsonl"):
+        if candidate.exists():
+            if candidate.suffix == ".zst":
+                return read_jsonl_zst(candidate)
+            return [json.loads(ln) for ln in candidate.read_text("utf-8").splitlines()]
+    raise AssertionError(f"missing langid split {name} in {LANGID}")
+
+
+@pytest.fixture(scope="module")
+def prose() -> dict[Path, list[dict]]:
+    files = sorted(CORPUS.glob("*/*.jsonl.zst"))
+    assert files, f"no prose files under {CORPUS}"
+    return {f: read_jsonl_zst(f) for f in files}
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def test_every_source_present(prose):
+    sources = {f.parent.name for f in prose}
+    for source in PROSE_SOURCES:
+        assert source in sources, f"no corpus/{source}/*.jsonl.zst"
+        assert any(recs for f, recs in prose.items() if f.parent.name == source), f"corpus/{source} is empty"
+    assert (CORPUS / "code").is_dir(), "no corpus/code tree"
+
+
+def test_every_line_valid_and_ids_unique(prose):
+    seen: dict[str, str] = {}
+    for f, recs in prose.items():
+        for n, rec in enumerate(recs, 1):
+            where = f"{f.relative_to(EXAMPLES)}:{n}"
+            check_doc(rec, where)
+            assert rec["id"] not in seen, f"{where}: id {rec['id']!r} also in {seen[rec['id']]}"
+            seen[rec["id"]] = where
+
+
+def test_at_least_24_languages_including_the_big_ten(prose):
+    langs = Counter(rec["lang"] for recs in prose.values() for rec in recs)
+    missing = REQUIRED_LANGS - set(langs)
+    assert not missing, f"required languages missing: {sorted(missing)}"
+    assert len(langs) >= 24, f"only {len(langs)} languages: {sorted(langs)}"
+    for lang in REQUIRED_LANGS:
+        assert langs[lang] >= 200, f"{lang} has only {langs[lang]} documents"
+
+
+def test_documents_are_real_prose_of_varied_length(prose):
+    lengths = [len(rec["text"].split()) for recs in prose.values() for rec in recs]
+    long_docs = sum(1 for n in lengths if n >= 100)
+    assert long_docs >= 2000, f"only {long_docs} documents with >= 100 words"
+    assert min(lengths) < 20 and max(lengths) > 2000, "document lengths are not varied"
+    lorem = sum(1 for recs in prose.values() for rec in recs if "lorem ipsum" in rec["text"].lower())
+    assert lorem == 0, "placeholder text in the corpus"
+
+
+def test_exact_duplicates_are_rare(prose):
+    texts = Counter(rec["text"] for recs in prose.values() for rec in recs)
+    dups = sum(n - 1 for n in texts.values() if n > 1)
+    total = sum(texts.values())
+    assert dups <= 0.02 * total, f"{dups} exact duplicate documents out of {total}"
+
+
+def test_corpus_fits_the_size_budget():
+    total = sum(f.stat().st_size for d in (CORPUS, LANGID) for f in d.rglob("*") if f.is_file())
+    assert total <= 14 * 1024 * 1024, f"examples corpus is {total} bytes"
+
+
+# ---------------------------------------------------------------- code
+
+
+def test_at_least_six_code_languages():
+    langs = code_languages(CORPUS / "code")
+    assert len(langs) >= 6, f"code languages: {dict(langs)}"
+
+
+def test_every_code_project_has_its_license():
+    projects = sorted(p for p in (CORPUS / "code").iterdir() if p.is_dir())
+    assert len(projects) >= 6, f"only {len(projects)} code projects"
+    for project in projects:
+        licenses = [f for f in project.iterdir() if f.is_file() and LICENSE_NAME.match(f.name)]
+        assert licenses, f"{project.name}: no LICENSE/COPYING file next to its sources"
+        assert all(f.stat().st_size > 100 for f in licenses), f"{project.name}: empty license file"
+        assert code_languages(project), f"{project.name}: no source files"
+
+
+def test_one_copyleft_project_and_permissive_rest():
+    copyleft = []
+    for project in sorted(p for p in (CORPUS / "code").iterdir() if p.is_dir()):
+        text = " ".join(f.read_text("utf-8", "replace")[:4000] for f in project.iterdir()
+                        if f.is_file() and LICENSE_NAME.match(f.name))
+        if re.search(r"GNU (LESSER |LIBRARY )?GENERAL PUBLIC LICENSE", text, re.IGNORECASE):
+            copyleft.append(project.name)
+    assert len(copyleft) == 1, f"expected exactly one copyleft project, found {copyleft}"
+    permissive = [p for p in (CORPUS / "code").iterdir() if p.is_dir() and p.name not in copyleft]
+    langs = set()
+    for p in permissive:
+        langs |= set(code_languages(p))
+    assert len(langs) >= 6, f"permissive code covers only {sorted(langs)}"
+
+
+# ---------------------------------------------------------------- language ID
+
+
+def test_langid_splits_valid_and_disjoint_by_origin():
+    train, held = langid_split("train"), langid_split("heldout")
+    for name, recs in (("train", train), ("heldout", held)):
+        assert recs, f"langid {name} is empty"
+        for n, rec in enumerate(recs, 1):
+            check_langid(rec, f"langid/{name}:{n}")
+    shared = {r["origin"] for r in train} & {r["origin"] for r in held}
+    assert not shared, f"origins in both splits: {sorted(shared)[:5]}"
+    shared_text = {r["text"] for r in train} & {r["text"] for r in held}
+    assert not shared_text, f"paragraphs in both splits: {sorted(shared_text)[:3]}"
+
+
+def test_langid_covers_20_languages_roughly_80_20_and_balanced():
+    train, held = langid_split("train"), langid_split("heldout")
+    tl, hl = Counter(r["lang"] for r in train), Counter(r["lang"] for r in held)
+    both = set(tl) & set(hl)
+    assert len(both) >= 20, f"only {len(both)} languages in both splits"
+    share = len(held) / (len(train) + len(held))
+    assert 0.12 <= share <= 0.3, f"heldout share {share:.2f}"
+    counts = sorted(tl.values())
+    median = counts[len(counts) // 2]
+    assert max(counts) <= 2 * median, f"big languages not capped: {dict(tl)}"
+    assert sum(1 for n in counts if n >= 100) >= 20, f"too few languages with >= 100 paragraphs: {dict(tl)}"
