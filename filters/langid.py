@@ -16,6 +16,11 @@ the text is handed over as UTF-8 bytes with invalid code points (lone
 surrogates) replaced, because a Python ``str`` that cannot be encoded would
 make the binding raise.
 
+Training (``train_model``) runs fastText in a fresh child interpreter:
+fastText 0.9.3 leaves most of a new model's input matrix uninitialised, so
+training inside a long-running process is neither reproducible nor safe from
+NaN (details in ``train_model``).
+
 Labels become language codes by ``normalize_label``: the ``__label__`` prefix
 is dropped, the code is lowercased, ``_`` becomes ``-``, and only the primary
 subtag is kept (``zh-cn`` -> ``zh``, ``pt-br`` -> ``pt``, ``zh_Hans`` ->

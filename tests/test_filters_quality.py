@@ -281,8 +281,6 @@ def test_huge_document_quality_is_fast():
 
 # --------------------------------------------------------------------------- Gopher repetition
 
-REPETITION_RULES_FOR_LINES = [gopher_dup_lines, gopher_dup_paragraphs]
-
 
 def test_dup_line_frac():
     long_lines = [" ".join(pseudo_words(35, start=40 * i)) + "." for i in range(5)]
