@@ -428,7 +428,7 @@ def alphanumeric_fraction(doc: Document | str, *, min_alphanumeric_fraction: flo
     text = _text(doc)
     if not text:
         return "code:alphanumeric_fraction"
-    alnum = len(text) - sum(map(len, _NOT_ALNUM.findall(text)))
+    alnum = len(_NOT_ALNUM.sub("", text))
     if alnum / len(text) < min_alphanumeric_fraction:
         return "code:alphanumeric_fraction"
     return None
@@ -446,7 +446,7 @@ def alpha_per_token(doc: Document | str, *, min_alpha_per_token: float = 1.5) ->
     this is off by default.
     """
     text = _text(doc)
-    tokens = sum(1 for _ in _TOKEN.finditer(text))
+    tokens = _TOKEN.subn("", text)[1]
     if tokens == 0:
         return "code:alpha_per_token"
     letters = _ALPHA.subn("", text)[1]
