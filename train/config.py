@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 from model import palm
 
+
+class SetupError(ValueError):
+    """The config does not fit the data or the machine (the message says how to fix it)."""
+
 # Logical axis -> mesh axes. Parameters and the batch carry logical names;
 # this table (overridable as ``mesh.rules``) is the only place they meet devices.
 DEFAULT_RULES: dict[str, list[str]] = {

@@ -29,7 +29,7 @@ from model import palm
 from train import metrics as tm
 from train import sharding
 from train.checkpoint import Checkpoints
-from train.config import TrainConfig, batch_size_at
+from train.config import SetupError, TrainConfig, batch_size_at
 from train.data import BatchSource
 from train.steps import Steps
 
@@ -64,7 +64,7 @@ def _check_vocab(model_cfg: palm.PalmConfig, shards: ShardSet) -> None:
     vocab = shards.manifest.get("vocab")
     size = vocab.get("size") if isinstance(vocab, dict) else None
     if size is not None and int(size) > model_cfg.vocab_size:
-        raise ValueError(
+        raise SetupError(
             f"the shards use a vocabulary of {size} pieces but model.vocab_size is {model_cfg.vocab_size}; "
             f"set model.vocab_size={size}"
         )
@@ -87,7 +87,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     sharding.initialize_distributed(cfg.distributed)
     main_process = jax.process_index() == 0
     if not cfg.data.shards:
-        raise ValueError("data.shards is not set (a directory written by 'palmkit tokenize')")
+        raise SetupError("data.shards is not set (a directory written by 'palmkit tokenize')")
     shards = ShardSet(cfg.data.shards)
     source = BatchSource(shards, cfg.data)
     model_cfg = cfg.model.build()
@@ -100,7 +100,10 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         with open(os.path.join(cfg.output_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
             yaml.safe_dump(plain, f, sort_keys=False)
 
-    mesh = sharding.make_mesh(cfg.mesh)
+    try:
+        mesh = sharding.make_mesh(cfg.mesh)
+    except ValueError as exc:
+        raise SetupError(f"mesh: {exc}") from None
     steps = Steps(model_cfg, cfg.optimizer, mesh, cfg.mesh.rules, seed=cfg.seed, donate=jax.default_backend() != "cpu")
     ckpts = Checkpoints(cfg.checkpoint_dir, keep=cfg.checkpoint.keep, async_save=cfg.checkpoint.async_save)
     mlog = tm.MetricsLog(os.path.join(cfg.output_dir, "metrics.jsonl"), enabled=main_process)
