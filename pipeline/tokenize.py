@@ -7,9 +7,13 @@ The same inputs and seed give the same bytes on any runner and worker count,
 because nothing depends on the order elements arrive in:
 
 1. **Sampling.** Each (folder, lang) has a rate from the plan (its epochs).
-   Copy *k* of a document is kept when ``unit_hash(seed, doc key, k) < rate − k``
-   (``pipeline.sample.copies``): down-sampling keeps a fixed subset, up-sampling
-   repeats every document ⌊rate⌋ times plus a fixed subset once more.
+   Every document is kept ⌊rate⌋ times, and once more when its coin,
+   ``unit_hash(seed, doc key, ⌊rate⌋)``, is at most the group's threshold.
+   The threshold is chosen from all the group's coins and token counts so the
+   partial copy supplies (rate − ⌊rate⌋) × the group's tokens to within half a
+   document (``partial_copy_threshold``): a source hits its planned tokens
+   even when its documents are few and uneven. Which documents are kept is a
+   function of (seed, doc id, copy) alone.
 2. **Packing.** Each kept copy gets a sort key, a hash of (seed, doc key, copy).
    Its source and the key pick a bucket; a bucket sorts its documents by key,
    joins them with the end-of-document id and cuts rows of exactly ``seq_len``
@@ -48,12 +52,12 @@ from pipeline.sample import (
     EncodeBatches,
     ReadCurated,
     batch_elements,
-    copies,
     count_tokens,
     curated_items,
     list_curated,
     sort_key,
     token_table,
+    unit_hash,
 )
 from pipeline.writers import write_atomically
 
@@ -87,19 +91,63 @@ class EmptySourceError(ValueError):
 # ---------------------------------------------------------------------------
 
 
-def _choose_copies(t, rates: dict, seed: int):
-    """``(folder, lang, id, text)`` → ``(source, doc key, copies, text)`` when any copy is kept."""
+def _keyed(t, rates: dict):
+    """``(folder, lang, id, text)`` → ``((folder, lang), doc key, text)`` for groups the plan samples."""
     folder, lang, doc_id, text = t
-    source, rate = rates.get((folder, lang), (None, 0.0))
-    key = f"{folder}/{lang}/{doc_id}"
-    kept = copies(seed, key, rate)
-    if kept:
-        yield source, key, kept, text
+    if rates.get((folder, lang), (None, 0.0))[1] > 0:
+        yield (folder, lang), f"{folder}/{lang}/{doc_id}", text
 
 
-def _to_buckets(t, buckets: dict, seed: int):
-    """One ``((source, bucket), (sort key, ids + [eos]))`` per kept copy."""
-    source, key, kept, ids = t
+def _coin(t, rates: dict, seed: int):
+    """``((folder, lang), (coin of the partial copy, tokens + 1))``: what the threshold is chosen from."""
+    group, key, ids = t
+    return group, (unit_hash(seed, key, math.floor(rates[group][1])), len(ids) + 1)
+
+
+def partial_copy_threshold(coins, rate: float) -> float:
+    """The coin threshold that makes the partial copy supply ``(rate − ⌊rate⌋) × group tokens``.
+
+    ``coins`` are ``(coin, tokens)`` for every document of a group. Taking
+    documents in coin order (a seeded shuffle) and stopping where the running
+    total is closest to the target keeps the source within half a document of
+    its plan; a coin below a fixed ``rate − ⌊rate⌋`` (plain Bernoulli) would
+    miss it by a lot wherever documents are few or of very different sizes.
+    Returns -1 when the partial copy keeps nothing.
+    """
+    frac = rate - math.floor(rate)
+    if frac <= 0:
+        return -1.0
+    coins = sorted(coins)
+    target = frac * sum(n for _, n in coins)
+    best, best_err, total = -1.0, target, 0
+    for coin, n in coins:
+        total += n
+        if abs(total - target) < best_err:
+            best, best_err = coin, abs(total - target)
+        if total >= target:
+            break
+    return best
+
+
+def _threshold(element, rates: dict):
+    group, coins = element
+    return group, partial_copy_threshold(coins, rates[group][1])
+
+
+def _to_buckets(t, rates: dict, thresholds: dict, buckets: dict, seed: int):
+    """One ``((source, bucket), (sort key, ids + [eos]))`` per kept copy of a document.
+
+    Copies 0 … ⌊rate⌋−1 are always kept; copy ⌊rate⌋ when its coin is at most
+    the group's threshold.
+    """
+    group, key, ids = t
+    source, rate = rates[group]
+    whole = math.floor(rate)
+    kept = list(range(whole))
+    if unit_hash(seed, key, whole) <= thresholds.get(group, -1.0):
+        kept.append(whole)
+    if not kept:
+        return
     tokens = np.asarray(ids + [EOS_ID], dtype=np.int32)
     for k in kept:
         sk = sort_key(seed, key, k)
@@ -170,13 +218,19 @@ def build_tokenize_pipeline(p, items, rates, buckets, model_path: str, output: s
     docs = (
         p
         | "ReadCurated" >> ReadCurated(items)
-        | "Sample" >> beam.FlatMap(_choose_copies, rates, seed)
+        | "Key" >> beam.FlatMap(_keyed, rates)
         | "Batch" >> batch_elements(cfg.batch_size)
         | "Encode" >> beam.ParDo(EncodeBatches(model_path))
     )
+    thresholds = (
+        docs
+        | "Coins" >> beam.Map(_coin, rates, seed)
+        | "GroupCoins" >> beam.GroupByKey()
+        | "Threshold" >> beam.Map(_threshold, rates)
+    )
     packed = (
         docs
-        | "Bucket" >> beam.FlatMap(_to_buckets, buckets, seed)
+        | "Bucket" >> beam.FlatMap(_to_buckets, rates, beam.pvalue.AsDict(thresholds), buckets, seed)
         | "GroupBucket" >> beam.GroupByKey()
         | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed)).with_outputs("stats", main="rows")
     )
