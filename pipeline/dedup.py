@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -385,12 +385,17 @@ def _both_directions(edge):
 
 
 class _LargeStar(beam.DoFn):
-    """Node u with all its neighbours: attach every larger neighbour to min(N(u) + u).
+    """Node u with all its neighbours N(u): attach every larger neighbour to m = min(N(u) + u).
 
-    Emits ``(m, v)`` for each neighbour v > u. An edge "moves" when m != u;
-    the number moved is emitted on "moved" so the round can tell whether the
-    graph was already a forest of stars centred on component minima.
+    Emits ``(v, m)`` for each neighbour v > u, keyed by the larger end for the
+    small-star grouping that follows. An edge "moves" when m != u; the round's
+    count of moved edges goes to the "moved" output as ``(round, n)``. A round
+    that moves nothing proves the graph is a forest of stars centred on each
+    component's minimum: no node has both a smaller and a larger neighbour.
     """
+
+    def __init__(self, round_index: int):
+        self.round_index = round_index
 
     def process(self, element):
         u, nbrs = element
@@ -400,59 +405,56 @@ class _LargeStar(beam.DoFn):
         moved = 0
         for v in nbrs:
             if v > u:
-                yield (m, v)
+                yield (v, m)
                 if m != u:
                     moved += 1
         if moved:
-            yield beam.pvalue.TaggedOutput("moved", moved)
+            yield beam.pvalue.TaggedOutput("moved", (self.round_index, moved))
 
 
 def _small_star(element):
-    """Node v with its smaller neighbours N: attach v and all of N to min(N)."""
+    """Node v with its smaller neighbours N: attach v and all of N to min(N), both directions."""
     v, smaller = element
     smaller = set(smaller)
     m = min(smaller)
     yield (m, v)
+    yield (v, m)
     for w in smaller:
         if w != m:
             yield (m, w)
+            yield (w, m)
 
 
-def _swap(edge):
+def _towards_smaller(edge):
     u, v = edge
-    return v, u
+    if v < u:
+        yield u, v
 
 
-class _ReportConvergence(beam.DoFn):
-    """Per-round moved-edge totals -> one {"rounds", "max_rounds", "converged"} record and a counter."""
-
-    def __init__(self, max_rounds: int):
-        self.max_rounds = max_rounds
-
-    def process(self, _, moved_per_round):
-        moved = dict(moved_per_round)
-        quiet = [i for i in range(self.max_rounds) if moved.get(i, 0) == 0]
-        converged = bool(quiet)
-        rounds = quiet[0] if converged else self.max_rounds
-        _counter("cc:converged" if converged else "cc:not_converged").inc()
-        if not converged:
-            log.warning("connected components did not converge in %d rounds; raise near.max_rounds", self.max_rounds)
-        yield {"rounds": rounds, "max_rounds": self.max_rounds, "converged": converged}
+def _convergence_report(moved_per_round, max_rounds: int) -> dict:
+    """Per-round moved-edge totals -> {"rounds", "max_rounds", "converged"}, and a counter."""
+    moved = dict(moved_per_round)
+    quiet = [i for i in range(max_rounds) if moved.get(i, 0) == 0]
+    converged = bool(quiet)
+    _counter("cc:converged" if converged else "cc:not_converged").inc()
+    if not converged:
+        log.warning("connected components did not converge in %d rounds; raise near.max_rounds", max_rounds)
+    return {"rounds": quiet[0] if converged else max_rounds, "max_rounds": max_rounds, "converged": converged}
 
 
 class ConnectedComponents(beam.PTransform):
     """PCollection[(u, v)] edges -> {"labels": (node, component minimum) for each non-minimum node, "report"}.
 
-    ``max_rounds`` rounds of large-star then small-star are unrolled; a
-    converged graph passes through later rounds unchanged. ``report`` holds
-    one record: ``rounds`` (rounds that changed something), ``max_rounds``
-    and ``converged`` (a round moved no edge). If it did not converge, each
-    node still has at most one label, always smaller than itself, and
-    unlabelled nodes act as roots: the accounting stays exact, but a component
-    may keep more than one survivor and a removed document's survivor may
-    itself be removed. The ``cc:not_converged`` counter and a warning say so.
-    Node values need only a total order and a deterministic coder (ints,
-    strings, tuples of them).
+    ``max_rounds`` rounds of large-star then small-star are unrolled (two
+    GroupByKeys a round); a converged graph passes through later rounds
+    unchanged. ``report`` holds one record: ``rounds`` (rounds that changed
+    something), ``max_rounds`` and ``converged`` (some round moved no edge).
+    If it did not converge, each node still has at most one label, always
+    smaller than itself, and unlabelled nodes act as roots: the accounting
+    stays exact, but a component may keep more than one survivor and a
+    removed document's survivor may itself be removed. The
+    ``cc:not_converged`` counter and a warning say so. Node values need only
+    a total order and a deterministic coder (ints, strings, tuples of them).
     """
 
     def __init__(self, max_rounds: int = 20):
@@ -460,34 +462,33 @@ class ConnectedComponents(beam.PTransform):
         self.max_rounds = max_rounds
 
     def expand(self, edges):
+        adjacency = edges | "BothDirections" >> beam.FlatMap(_both_directions)
         moved = []
         for i in range(self.max_rounds):
-            ls = (
-                edges
-                | f"Round{i}/LargeStar/Both" >> beam.FlatMap(_both_directions)
-                | f"Round{i}/LargeStar/Group" >> beam.GroupByKey()
-                | f"Round{i}/LargeStar/Attach" >> beam.ParDo(_LargeStar()).with_outputs("moved", main="edges")
+            large = (
+                adjacency
+                | f"Round{i}/GroupNeighbours" >> beam.GroupByKey()
+                | f"Round{i}/LargeStar"
+                >> beam.ParDo(_LargeStar(i)).with_output_types(Tuple[Any, Any]).with_outputs("moved", main="edges")
             )
-            moved.append(
-                ls.moved
-                | f"Round{i}/Moved" >> beam.CombineGlobally(sum)
-                | f"Round{i}/Tag" >> beam.Map(lambda n, i=i: (i, n))
+            moved.append(large.moved)
+            adjacency = (
+                large.edges
+                | f"Round{i}/GroupSmaller" >> beam.GroupByKey()
+                | f"Round{i}/SmallStar" >> beam.FlatMap(_small_star)
             )
-            edges = (
-                ls.edges
-                | f"Round{i}/SmallStar/ByLarger" >> beam.Map(_swap)
-                | f"Round{i}/SmallStar/Group" >> beam.GroupByKey()
-                | f"Round{i}/SmallStar/Attach" >> beam.FlatMap(_small_star)
-            )
-        labels = edges | "Labels" >> beam.Map(_swap) | "SmallestNeighbour" >> beam.CombinePerKey(min)
+        labels = (
+            adjacency
+            | "TowardsSmaller" >> beam.FlatMap(_towards_smaller)
+            | "SmallestNeighbour" >> beam.CombinePerKey(min)
+        )
+        max_rounds = self.max_rounds
         report = (
-            edges.pipeline
-            | "Once" >> beam.Create([None])
-            | "Report"
-            >> beam.ParDo(
-                _ReportConvergence(self.max_rounds),
-                beam.pvalue.AsList(moved | "AllRounds" >> beam.Flatten()),
-            )
+            moved
+            | "AllRounds" >> beam.Flatten()
+            | "MovedPerRound" >> beam.CombinePerKey(sum)
+            | "Collect" >> beam.combiners.ToList()
+            | "Report" >> beam.Map(_convergence_report, max_rounds)
         )
         return {"labels": labels, "report": report}
 
