@@ -198,8 +198,20 @@ def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
     return stats
 
 
+def check_models(cfg: CurateConfig) -> None:
+    """Fails before the job starts, on the driver, if a model the steps need is missing.
+
+    Otherwise the first worker to load it would fail deep inside Beam.
+    """
+    if "langid" in cfg.steps:
+        path = cfg.langid.model or curate_steps.default_langid_model()
+        if "://" not in path and not os.path.exists(path):
+            raise ValueError(f"language-ID model not found: {path} (set langid.model=PATH)")
+
+
 def run_curate(cfg: CurateConfig, inputs: list[InputSpec], output: str, options) -> dict:
     """Runs the curate job to completion and returns its stats."""
+    check_models(cfg)
     clear_outputs(output)
     if "://" not in output:
         os.makedirs(output, exist_ok=True)

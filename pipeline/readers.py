@@ -101,6 +101,9 @@ class _ReadFileFn(beam.DoFn):
         self.is_code = spec.source in cfg.code_sources
 
     def process(self, metadata, licenses=None):
+        yield from self._read(metadata, licenses)
+
+    def _read(self, metadata, licenses):
         path = metadata.path
         relpath = relative(path, self.spec.root)
         kind = records.file_kind(path, self.is_code)

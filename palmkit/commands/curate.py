@@ -42,12 +42,16 @@ def run(args) -> int:
     from palmkit.commands._beam import pipeline_options
     from palmkit.config import load_config
     from palmkit.errors import UsageError
-    from pipeline.curate import CurateConfig, run_curate
+    from pipeline.curate import CurateConfig, check_models, run_curate
     from pipeline.readers import parse_input
 
     cfg = load_config(CurateConfig, args.config, args.overrides)
     try:
         inputs = [parse_input(text, args.source) for text in args.input]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        check_models(cfg)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     options = pipeline_options(args, "palmkit-curate")
