@@ -64,6 +64,9 @@ class Plan:
     recipe: Recipe
     sources: tuple[SourcePlan, ...]
     warnings: tuple[str, ...]
+    # Documents per curated folder and language, when known: the tokenize job
+    # uses them to bound how many partial-copy candidates it ships.
+    documents: Mapping[str, Mapping[str, int]] = dataclasses.field(default_factory=dict)
 
     def rates(self) -> dict[tuple[str, str], float]:
         """``(curated folder, lang) → (source name, epochs)`` as the tokenize job samples them."""
@@ -131,8 +134,9 @@ def allocate(wanted: float, available: Mapping[str, int], temperature: float = 1
     return alloc
 
 
-def make_plan(recipe: Recipe, available: Mapping[str, Mapping[str, int]]) -> Plan:
-    """The plan for ``recipe`` given tokens available per curated folder and language."""
+def make_plan(recipe: Recipe, available: Mapping[str, Mapping[str, int]],
+              documents: Mapping[str, Mapping[str, int]] | None = None) -> Plan:
+    """The plan for ``recipe`` given tokens (and optionally documents) per curated folder and language."""
     sources, warnings = [], []
     for name, spec in recipe.sources.items():
         paths = recipe.source_paths(name)
@@ -169,7 +173,7 @@ def make_plan(recipe: Recipe, available: Mapping[str, Mapping[str, int]]) -> Pla
             # A source within its limit can still repeat a small language past it (temperature < 1).
             if lp.epochs > cap * (1 + 1e-9):
                 warnings.append(f"{name}/{lp.lang}: would repeat {lp.epochs:.2f} times (max_epochs {cap:g})")
-    return Plan(recipe, tuple(sources), tuple(warnings))
+    return Plan(recipe, tuple(sources), tuple(warnings), dict(documents or {}))
 
 
 def human(n: float) -> str:

@@ -20,7 +20,7 @@ because nothing depends on the order elements arrive in:
    tokens. The tail shorter than a row is dropped (no padding) and counted.
    A row holds tokens of one source only, so per-source accounting is exact.
 3. **Shuffling.** Each row gets a key, a hash of (seed, source, bucket, row).
-   The number of shards follows from the total row count; a row's shard is its
+   The number of shards follows from the planned tokens; a row's shard is its
    key modulo that number; rows inside a shard are sorted by key. That is a
    seeded global shuffle without any worker seeing all rows.
 
@@ -94,7 +94,7 @@ class EmptySourceError(ValueError):
 def _keyed(t, rates: dict):
     """``(folder, lang, id, text)`` → ``((folder, lang), doc key, text)`` for groups the plan samples."""
     folder, lang, doc_id, text = t
-    if rates.get((folder, lang), (None, 0.0))[1] > 0:
+    if (folder, lang) in rates:
         yield (folder, lang), f"{folder}/{lang}/{doc_id}", text
 
 
@@ -129,46 +129,72 @@ def partial_copy_threshold(coins, rate: float) -> float:
     return best
 
 
+def candidate_bound(rate: float, documents: int | None) -> float:
+    """Coins above this bound are not sent on as partial-copy candidates.
+
+    The threshold lands near ``rate − ⌊rate⌋``; how far above depends on how
+    many documents share the group and how uneven they are. Four standard
+    deviations of the token mass below a coin value (allowing a size spread
+    of three times the mean) plus two documents' worth of slack keeps the
+    threshold under the bound in practice, while a down-sampled source does
+    not ship all its documents through the packing shuffle only to drop most
+    of them. Unknown document counts send every document (bound 1).
+    """
+    frac = rate - math.floor(rate)
+    if frac <= 0:
+        return -1.0
+    if not documents:
+        return 1.0
+    return min(1.0, frac + 4.0 * math.sqrt(10.0 * frac / documents) + 2.0 / documents)
+
+
 def _threshold(element, rates: dict):
     group, coins = element
     return group, partial_copy_threshold(coins, rates[group][1])
 
 
-def _to_buckets(t, rates: dict, thresholds: dict, buckets: dict, seed: int):
-    """One ``((source, bucket), (sort key, ids + [eos]))`` per kept copy of a document.
+def _to_buckets(t, rates: dict, buckets: dict, seed: int):
+    """``((source, bucket), (sort key, ids + [eos], group, coin))`` per copy that may be kept.
 
-    Copies 0 … ⌊rate⌋−1 are always kept; copy ⌊rate⌋ when its coin is at most
-    the group's threshold.
+    Copies 0 … ⌊rate⌋−1 are always kept (coin None); copy ⌊rate⌋ travels as a
+    candidate when its coin is within the group's bound, and the pack step
+    keeps it when the coin is at most the group's threshold.
     """
     group, key, ids = t
-    source, rate = rates[group]
+    source, rate, bound = rates[group]
     whole = math.floor(rate)
-    kept = list(range(whole))
-    if unit_hash(seed, key, whole) <= thresholds.get(group, -1.0):
-        kept.append(whole)
-    if not kept:
+    copies = [(k, None) for k in range(whole)]
+    coin = unit_hash(seed, key, whole)
+    if coin <= bound:
+        copies.append((whole, coin))
+    if not copies:
         return
     tokens = np.asarray(ids + [EOS_ID], dtype=np.int32)
-    for k in kept:
+    for k, c in copies:
         sk = sort_key(seed, key, k)
         bucket = int(sk[:8], 16) % buckets[source]
-        yield (source, bucket), (sk, tokens)
+        yield (source, bucket), (sk, tokens, group, c)
 
 
 class PackBucket(beam.DoFn):
     """A bucket's documents → rows of exactly ``seq_len`` tokens, each keyed for the shuffle.
 
-    Main output: ``(row key, source, row)``. Tagged ``stats``: one
-    ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
+    Partial-copy candidates whose coin is above their group's threshold are
+    dropped first. Main output: ``(row key, source, row)``. Tagged ``stats``:
+    one ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
     """
 
     def __init__(self, seq_len: int, seed: int):
         self.seq_len, self.seed = seq_len, seed
 
-    def process(self, element):
+    def process(self, element, thresholds):
         (source, bucket), docs = element
-        # Ties in the key (the same document twice under one key) are broken by content.
-        docs = sorted(docs, key=lambda d: (d[0], d[1].tobytes()))
+        docs = [d for d in docs if d[3] is None or d[3] <= thresholds.get(d[2], -1.0)]
+        keys = [d[0] for d in docs]
+        if len(set(keys)) == len(keys):
+            docs.sort(key=lambda d: d[0])
+        else:  # the same document id twice in a group: break the tie by content
+            docs.sort(key=lambda d: (d[0], d[1].tobytes()))
         stream = np.concatenate([d[1] for d in docs]) if docs else np.zeros(0, np.int32)
         rows = len(stream) // self.seq_len
         packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
@@ -198,10 +224,9 @@ class WriteShardFn(beam.DoFn):
         yield {"index": shard, "entry": entry, "sources": per_source}
 
 
-def _assign_shard(row, total: int, per_shard: int):
+def _assign_shard(row, num_shards: int):
     key, source, tokens = row
-    n = max(1, math.ceil(total / per_shard))
-    return (int(key[:12], 16) % n, n), (key, source, tokens)
+    return (int(key[:12], 16) % num_shards, num_shards), (key, source, tokens)
 
 
 def _sum_stats(rows):
@@ -211,9 +236,14 @@ def _sum_stats(rows):
     return tuple(out)
 
 
-def build_tokenize_pipeline(p, items, rates, buckets, model_path: str, output: str, recipe: Recipe,
-                            cfg: TokenizeConfig) -> None:
-    """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``."""
+def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_path: str, output: str,
+                            recipe: Recipe, cfg: TokenizeConfig) -> None:
+    """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``.
+
+    ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound).
+    Encoded documents flow straight into the packing shuffle; only their coins
+    and lengths take the side branch that picks each group's threshold.
+    """
     seed = recipe.seed
     docs = (
         p
@@ -230,15 +260,13 @@ def build_tokenize_pipeline(p, items, rates, buckets, model_path: str, output: s
     )
     packed = (
         docs
-        | "Bucket" >> beam.FlatMap(_to_buckets, rates, beam.pvalue.AsDict(thresholds), buckets, seed)
+        | "Bucket" >> beam.FlatMap(_to_buckets, rates, buckets, seed)
         | "GroupBucket" >> beam.GroupByKey()
-        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed)).with_outputs("stats", main="rows")
+        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed), beam.pvalue.AsDict(thresholds)).with_outputs("stats", main="rows")
     )
-    rows = packed.rows
-    total = rows | "CountRows" >> beam.combiners.Count.Globally()
     shard_entries = (
-        rows
-        | "AssignShard" >> beam.Map(_assign_shard, beam.pvalue.AsSingleton(total), cfg.examples_per_shard)
+        packed.rows
+        | "AssignShard" >> beam.Map(_assign_shard, num_shards)
         | "GroupShard" >> beam.GroupByKey()
         | "WriteShard" >> beam.ParDo(WriteShardFn(output))
     )
@@ -277,6 +305,21 @@ def clear_outputs(output: str) -> None:
         os.rmdir(summary)
 
 
+def shard_count(plan: Plan, seq_len: int, examples_per_shard: int) -> int:
+    """Shards for the planned tokens: fixed before the job, so a row's shard is known when it is made."""
+    return max(1, math.ceil(plan.planned_tokens / seq_len / examples_per_shard))
+
+
+def group_rates(plan: Plan) -> dict[tuple[str, str], tuple[str, float, float]]:
+    """``(folder, lang) → (source, rate, candidate bound)`` for every group the plan samples."""
+    out = {}
+    for (folder, lang), (source, rate) in plan.rates().items():
+        if rate > 0:
+            docs = plan.documents.get(folder, {}).get(lang)
+            out[(folder, lang)] = (source, rate, candidate_bound(rate, docs))
+    return out
+
+
 def bucket_counts(plan: Plan, bucket_tokens: int) -> dict[str, int]:
     """Buckets per source, from its planned tokens: fixed before the job, so the same on every worker."""
     return {sp.name: max(1, math.ceil(sp.planned / bucket_tokens)) for sp in plan.sources}
@@ -285,7 +328,8 @@ def bucket_counts(plan: Plan, bucket_tokens: int) -> dict[str, int]:
 def plan_for(recipe: Recipe, curated_dir: str, model_path: str, options, cache_dir: str | None = None) -> Plan:
     """Counts tokens (cached) and makes the recipe's plan."""
     counts = count_tokens(curated_dir, model_path, options, cache_dir)
-    return make_plan(recipe, token_table(counts))
+    documents = {folder: {lang: c["docs"] for lang, c in langs.items()} for folder, langs in counts.items()}
+    return make_plan(recipe, token_table(counts), documents=documents)
 
 
 def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str, options,
@@ -305,16 +349,17 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
             raise EmptySourceError(f"source {sp.name!r} has share {sp.share:g} but no curated data under {', '.join(sp.paths)}")
     for warning in plan.warnings:
         log.warning("plan: %s", warning)
-    rates = {k: v for k, v in plan.rates().items() if v[1] > 0}
+    rates = group_rates(plan)
     files = list_curated(curated_dir)
     items = curated_items(files, rates)
     buckets = bucket_counts(plan, cfg.bucket_tokens)
+    num_shards = shard_count(plan, recipe.seq_len, cfg.examples_per_shard)
     output = os.path.abspath(output)
     clear_outputs(output)
     os.makedirs(output, exist_ok=True)
     with beam.Pipeline(options=options) as p:
-        build_tokenize_pipeline(p, items, rates, buckets, model_path, output, recipe, cfg)
-    return finish_tokenize(recipe, plan, model_path, output, cfg)
+        build_tokenize_pipeline(p, items, rates, buckets, num_shards, model_path, output, recipe, cfg)
+    return finish_tokenize(recipe, plan, model_path, output, cfg, num_shards)
 
 
 def _read_json(path: str, default):
@@ -324,13 +369,13 @@ def _read_json(path: str, default):
         return json.loads(f.read().decode("utf-8"))
 
 
-def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cfg: TokenizeConfig) -> dict:
+def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cfg: TokenizeConfig,
+                    num_shards: int) -> dict:
     """Driver side, after the job: fills shards no row hashed to, writes manifest.json last."""
     summary = os.path.join(output, SUMMARY_DIR)
     written = _read_json(os.path.join(summary, "shards.json"), [])
     stats = {source: s for source, s in _read_json(os.path.join(summary, "sources.json"), [])}
     seq_len = recipe.seq_len
-    num_shards = max(1, math.ceil(sum(w["entry"]["examples"] for w in written) / cfg.examples_per_shard))
     by_index = {w["index"]: w["entry"] for w in written}
     entries = []
     for i in range(num_shards):

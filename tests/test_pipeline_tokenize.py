@@ -74,7 +74,8 @@ def test_manifest_tokens_are_the_tokens_the_reader_yields(corpus, in_memory_run)
     for name, s in manifest["sources"].items():
         assert abs(s["document_tokens"] - s["planned_tokens"]) <= len(langs[name]) * (longest[name] / 2 + 1), name
     assert manifest["sources"]["conversations"]["tokens"] > manifest["sources"]["wiki"]["tokens"]
-    assert len(manifest["shards"]) == -(-manifest["examples"] // 100)
+    # The shard count follows from the planned tokens, so it is known before any row exists.
+    assert len(manifest["shards"]) == -(-manifest["plan"]["planned_tokens"] // (SEQ_LEN * 100))
     for entry in manifest["shards"]:
         assert entry["sha256"] == _sha256_file(os.path.join(out, entry["file"]))
     assert manifest["vocab"]["sha256"] == file_sha256(corpus["model"])
@@ -206,3 +207,17 @@ def test_tokenizer_command_and_demo_stages(corpus, tmp_path, capsys):
     assert os.path.exists(result["vocab"]) and os.path.exists(result["plan_table"])
     assert ShardSet(result["shards"]).num_examples == result["examples"] > 0
     assert result["tokens"] == result["examples"] * load_recipe("demo").seq_len
+
+
+def test_partial_copy_threshold_takes_the_closest_prefix_in_coin_order():
+    from pipeline.tokenize import candidate_bound, partial_copy_threshold
+
+    coins = [(0.9, 100), (0.1, 30), (0.5, 50), (0.3, 20)]  # 200 tokens
+    # 40% of 200 = 80: coin order gives 30, 50, 100, 150; 50 and 100 are equally close, the first wins.
+    assert partial_copy_threshold(coins, 0.4) == 0.3
+    assert partial_copy_threshold(coins, 1.5) == 0.5  # copy 1 supplies 100: 30 + 20 + 50
+    assert partial_copy_threshold(coins, 2.0) == -1.0  # whole copies only
+    assert partial_copy_threshold(coins, 0.01) == -1.0  # 2 tokens: keeping nothing is closest
+    assert candidate_bound(2.0, 100) == -1.0
+    assert candidate_bound(0.3, None) == 1.0 and candidate_bound(0.3, 20) == 1.0
+    assert 0.3 < candidate_bound(0.3, 10_000_000) < 0.31  # a large group ships few extra candidates
