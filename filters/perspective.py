@@ -278,14 +278,15 @@ class PerspectiveScorer:
                 if status == 200:
                     return body
                 kind, message = _error_detail(body)
+                what = f"HTTP {status} {kind}".rstrip()
                 if status in (401, 403) or kind == "API_KEY_INVALID":
                     raise PerspectiveAuthError(
-                        f"Perspective API at {self.host} refused the API key (HTTP {status} {kind}: {message}); "
+                        f"Perspective API at {self.host} refused the API key ({what}: {message}); "
                         "check the key and that the Perspective API is enabled for its project"
                     )
                 if status not in RETRY_STATUSES:
-                    raise ToxicityScorerError(f"Perspective API at {self.host} answered HTTP {status} {kind}: {message}")
-                failure = f"HTTP {status} {kind}: {message}"
+                    raise ToxicityScorerError(f"Perspective API at {self.host} answered {what}: {message}")
+                failure = f"{what}: {message}"
                 delay = self._delay(attempt, headers.get("Retry-After") if headers is not None else None)
             if attempt < self.max_retries:
                 time.sleep(delay)

@@ -41,12 +41,13 @@ models once per worker. Two ship:
 
 * ``"offline"`` (default): ``ProfanityCheckScorer``, the linear SVM with
   calibrated probabilities shipped in the PyPI package ``alt-profanity-check``
-  (TF-IDF over English words, trained on about 200k human-labelled comments
-  and tweets). It runs anywhere without a network. It is English-only
-  (``languages == ("en",)``): other languages score near its base rate,
-  whatever they say. It detects offensive and profane wording more than
-  toxicity in Perspective's wider sense ("to generalize is to be an idiot"
-  scores high; a politely worded threat may not).
+  (TF-IDF over English words; its README says it was trained on 200k
+  human-labelled samples of clean and profane text). It runs anywhere
+  without a network. It is English-only (``languages == ("en",)``): other
+  languages score near its base rate whatever they say. It detects offensive
+  and profane wording more than toxicity in Perspective's wider sense: "To
+  generalize is to be an idiot." scores 1.0, "I know where you live, and I
+  will make sure you regret this." 0.197.
 * ``"perspective"``: ``filters.perspective.PerspectiveScorer``, Google's
   Perspective API, for users with a key; what PaLM 2 used.
 
@@ -54,11 +55,12 @@ Long documents. Classifiers like these were trained on comment-sized texts,
 and a bag-of-words score over a whole page dilutes one abusive sentence to
 nothing: the offline model gives 0.9999 to "You are a worthless idiot and
 everybody here hates you, so shut up." alone, 0.94 to the 400-character
-window holding it among sentences from the Debian manuals, 0.04 to a
-1,000-character window, and 0.004 to the 8,400-character page. So a document is cut into at most ``max_chunks`` windows of at most
+window holding it among benign sentences, 0.04 to a
+1,000-character window, and 0.004 to the 8,400-character page. So a
+document is cut into at most ``max_chunks`` windows of at most
 ``chunk_chars`` characters (400 and 20 by default: a few sentences, about
-the length of the comments the model learnt from; 8,000 characters a
-page), taken from the start on paragraph boundaries, and its score is the
+the length of the comments the model learnt from; 8,000 characters a page),
+taken from the start on paragraph boundaries, and its score is the
 **maximum** over the windows. The maximum, because a page is as toxic as
 its worst part to a reader (and to a model trained on it); a mean would make
 long pages look clean just for being long. Its weakness, a false alarm in
@@ -119,8 +121,8 @@ class ToxicityScorer(Protocol):
 
     ``name`` and ``version`` identify it in the stats (a score means nothing
     without knowing which model made it). ``score`` takes a batch, because
-    per-call overhead dominates for small models (about 11 ms a call for the
-    offline model, whatever the batch size up to hundreds of texts), and
+    per-call overhead dominates for small models (the offline model takes
+    10-30 ms a call whether it holds one short text or a thousand), and
     returns one probability-like number in [0, 1] per text, in order. An
     optional ``setup()`` loads the model; ``prepare`` calls it.
     """
@@ -194,7 +196,7 @@ class ProfanityCheckScorer:
     def setup(self) -> None:
         if self._predict_prob is not None:
             return
-        self.version  # fails with the install hint before scikit-learn is imported
+        _ = self.version  # raises the install hint before scikit-learn is imported
         # The package loads its vectoriser and model when imported.
         from profanity_check import predict_prob
 

@@ -11,7 +11,7 @@ from filters.document import Document
 from mixtures.vocab import DEFAULT_CONTROL_SYMBOLS
 from palmkit.config import ConfigError, load_config
 
-# Plain English from the Debian manuals in examples/corpus (installation guide, handbook, reference).
+# Plain English from the Debian manuals in examples/corpus (installation guide, handbook), and a thank-you.
 BENIGN = [
     "For multi-user systems or systems with lots of disk space, it's best to put /var, /tmp, "
     "and /home each on their own partitions separate from the / partition.",
@@ -55,15 +55,6 @@ def test_selection_rate_matches_fraction_and_grows_monotonically():
     assert abs(len(small) / len(ids) - 0.05) < 0.005
     assert not any(tox.select_for_tagging(d, 0.0, 7) for d in ids[:500])
     assert all(tox.select_for_tagging(d, 1.0, 7) for d in ids[:500])
-
-
-def test_selection_is_independent_of_the_sampling_coin_with_the_same_seed():
-    from pipeline.sample import unit_hash
-
-    ids = [f"d{i}" for i in range(4000)]
-    tagged = [d for d in ids if tox.select_for_tagging(d, 0.5, 3)]
-    sampled_among_tagged = sum(unit_hash(3, d) < 0.5 for d in tagged) / len(tagged)
-    assert abs(sampled_among_tagged - 0.5) < 0.05
 
 
 # --- levels and tokens --------------------------------------------------------------------
