@@ -213,8 +213,9 @@ def test_partial_copy_threshold_takes_the_closest_prefix_in_coin_order():
     from pipeline.tokenize import candidate_bound, partial_copy_threshold
 
     coins = [(0.9, 100), (0.1, 30), (0.5, 50), (0.3, 20)]  # 200 tokens
-    # 40% of 200 = 80: coin order gives 30, 50, 100, 150; 50 and 100 are equally close, the first wins.
-    assert partial_copy_threshold(coins, 0.4) == 0.3
+    # In coin order the running totals are 30, 50, 100, 200.
+    assert partial_copy_threshold(coins, 0.4) == 0.5  # 80 wanted: 100 is closest
+    assert partial_copy_threshold(coins, 0.2) == 0.1  # 40 wanted: 30 and 50 tie, the smaller prefix wins
     assert partial_copy_threshold(coins, 1.5) == 0.5  # copy 1 supplies 100: 30 + 20 + 50
     assert partial_copy_threshold(coins, 2.0) == -1.0  # whole copies only
     assert partial_copy_threshold(coins, 0.01) == -1.0  # 2 tokens: keeping nothing is closest
