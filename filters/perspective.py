@@ -259,6 +259,10 @@ class PerspectiveScorer:
             with err:
                 return err.code, err.headers, err.read()
 
+    def _scrub(self, text: str) -> str:
+        """``text`` with the API key masked: an error page may echo the URL that carries it."""
+        return text.replace(self.api_key, "<key>")
+
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         asked = parse_retry_after(retry_after)
         delay = asked if asked is not None else self.backoff * 2**attempt
@@ -272,12 +276,13 @@ class PerspectiveScorer:
                 status, headers, body = self._post(data)
             except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as err:
                 reason = getattr(err, "reason", None) or err
-                failure = f"could not reach {self.host}: {_one_line(str(reason) or type(reason).__name__)}"
+                failure = f"could not reach {self.host}: {self._scrub(_one_line(str(reason) or type(reason).__name__))}"
                 delay = self._delay(attempt, None)
             else:
                 if status == 200:
                     return body
                 kind, message = _error_detail(body)
+                message = self._scrub(message)
                 what = f"HTTP {status} {kind}".rstrip()
                 if status in (401, 403) or kind == "API_KEY_INVALID":
                     raise PerspectiveAuthError(

@@ -124,7 +124,10 @@ class ToxicityScorer(Protocol):
     per-call overhead dominates for small models (the offline model takes
     10-30 ms a call whether it holds one short text or a thousand), and
     returns one probability-like number in [0, 1] per text, in order. An
-    optional ``setup()`` loads the model; ``prepare`` calls it.
+    optional ``setup()`` loads the model; ``prepare`` calls it. An optional
+    ``languages`` lists the language codes a scorer's numbers mean anything
+    for (``("en",)`` for the offline model), None or absent for any: a
+    caller may skip scoring, or ignore the score of, other languages.
     """
 
     name: str

@@ -315,6 +315,13 @@ def test_auth_errors_are_clear_and_never_show_the_key(server, status, body, show
     assert len(server.requests) == 1  # a refused key is not retried
 
 
+def test_a_key_echoed_by_the_server_is_masked(server):
+    server.replies.append((404, {}, f"<html>Not found: {PATH}?key={KEY}</html>".encode(), 0))
+    with pytest.raises(ToxicityScorerError) as info:
+        client(server).score(["text"])
+    assert KEY not in str(info.value) and "key=<key>" in str(info.value)
+
+
 def test_other_refusals_are_reported_without_retrying(server):
     error = google_error(400, "INVALID_ARGUMENT", "Attribute TOXICITY does not support request languages: xx")
     error["error"]["details"] = [{"errorType": "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"}]
