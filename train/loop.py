@@ -60,13 +60,18 @@ def _to_plain(cfg: Any) -> dict:
     return plain(dataclasses.asdict(cfg))
 
 
-def _check_vocab(model_cfg: palm.PalmConfig, shards: ShardSet) -> None:
+def _check_vocab(model_cfg: palm.PalmConfig, shards: ShardSet, spm_path: str) -> None:
+    """The model's vocabulary must cover the shards' (manifest ``vocab.size``, else the tokenizer's)."""
     vocab = shards.manifest.get("vocab")
     size = vocab.get("size") if isinstance(vocab, dict) else None
+    if size is None and spm_path and os.path.exists(spm_path):
+        import sentencepiece as spm
+
+        size = spm.SentencePieceProcessor(model_file=spm_path).get_piece_size()
     if size is not None and int(size) > model_cfg.vocab_size:
         raise SetupError(
             f"the shards use a vocabulary of {size} pieces but model.vocab_size is {model_cfg.vocab_size}; "
-            f"set model.vocab_size={size}"
+            f"set model.vocab_size={size} (or more)"
         )
 
 
@@ -78,7 +83,8 @@ def tokenizer_path(cfg: TrainConfig, shards: ShardSet | None = None) -> str:
         vocab = shards.manifest.get("vocab")
         if isinstance(vocab, dict) and vocab.get("path"):
             path = vocab["path"]
-            return path if os.path.isabs(path) else os.path.join(shards.directory, path)
+            beside = os.path.join(shards.directory, path)
+            return os.path.abspath(beside if not os.path.isabs(path) and os.path.exists(beside) else path)
     return ""
 
 
@@ -91,12 +97,13 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     shards = ShardSet(cfg.data.shards)
     source = BatchSource(shards, cfg.data)
     model_cfg = cfg.model.build()
-    _check_vocab(model_cfg, shards)
+    spm_path = tokenizer_path(cfg, shards)
+    _check_vocab(model_cfg, shards, spm_path)
 
     os.makedirs(cfg.output_dir, exist_ok=True)
     if main_process:
         plain = _to_plain(cfg)
-        plain["data"]["tokenizer"] = tokenizer_path(cfg, shards)
+        plain["data"]["tokenizer"] = spm_path
         with open(os.path.join(cfg.output_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
             yaml.safe_dump(plain, f, sort_keys=False)
 
