@@ -140,10 +140,11 @@ def test_same_bytes_on_one_and_two_workers(corpus, in_memory_run, tmp_path):
     assert not records(_files(other)) & records(outputs[0])
 
 
+@pytest.mark.slow  # importing seqio imports TensorFlow (~10 s)
 def test_seqio_reads_the_shards_back(corpus, in_memory_run):
     import seqio
 
-    from mixtures.seqio_tasks import register_shards
+    from mixtures.seqio_tasks import register_shard_sets, register_shards
 
     out, manifest = in_memory_run
     task, mixture = register_shards(out)
@@ -157,6 +158,10 @@ def test_seqio_reads_the_shards_back(corpus, in_memory_run):
     assert vocab.eos_id == EOS_ID and vocab.vocab_size == load(corpus["model"]).get_piece_size()
     mixed = seqio.get_mixture_or_task("palmkit_demo_mixture").get_dataset({"targets": SEQ_LEN}, split="train", shuffle=False)
     assert next(iter(mixed.as_numpy_iterator()))["targets"].shape == (SEQ_LEN,)
+    # Several shard sets mix by token count unless given rates.
+    both = register_shard_sets("palmkit_test_sets", {out: None})
+    assert [(t.name, rate) for t, rate in zip(both.tasks, [both.get_rate(t) for t in both.tasks])] == [
+        ("palmkit_test_sets.0", float(manifest["tokens"]))]
 
 
 # ---------------------------------------------------------------------------

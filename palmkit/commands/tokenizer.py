@@ -26,7 +26,7 @@ Example:
 
 
 def add_arguments(parser) -> None:
-    from palmkit.commands._beam import add_config_arguments, add_runner_arguments
+    from palmkit.commands._beam import add_runner_arguments
 
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     train = actions.add_parser("train", help="train a vocabulary", description=DESCRIPTION,
@@ -34,7 +34,8 @@ def add_arguments(parser) -> None:
     train.add_argument("recipe", metavar="RECIPE", help="recipe YAML file or shipped recipe name")
     train.add_argument("--curated", required=True, metavar="DIR", help="palmkit curate output folder (or its curated/)")
     train.add_argument("--output", required=True, metavar="FILE.model", help="where to write the SentencePiece model")
-    add_config_arguments(train)
+    train.add_argument("--config", metavar="FILE", help="YAML of VocabConfig keys (defaults apply to every key it leaves out)")
+    train.add_argument("overrides", nargs="*", metavar="key=value", help="VocabConfig overrides, e.g. vocab_size=32000 sample_chars=100000000")
     add_runner_arguments(train)
 
 
