@@ -48,6 +48,7 @@ from mixtures import shards as shard_format
 from mixtures.plan import Plan, make_plan
 from mixtures.recipe import Recipe
 from mixtures.vocab import EOS_ID, file_sha256
+from mixtures.vocab import load as load_vocab
 from pipeline.sample import (
     EncodeBatches,
     ReadCurated,
@@ -407,7 +408,9 @@ def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cf
     manifest = shard_format.write_manifest(
         output,
         seq_len,
-        vocab={"path": os.path.abspath(model_path), "sha256": file_sha256(model_path)},
+        # size: the piece count, which the trainer checks model.vocab_size against.
+        vocab={"path": os.path.abspath(model_path), "sha256": file_sha256(model_path),
+               "size": load_vocab(model_path).get_piece_size()},
         shards=entries,
         examples=sum(e["examples"] for e in entries),
         tokens=sum(e["examples"] for e in entries) * seq_len,

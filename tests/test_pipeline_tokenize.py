@@ -79,6 +79,7 @@ def test_manifest_tokens_are_the_tokens_the_reader_yields(corpus, in_memory_run)
     for entry in manifest["shards"]:
         assert entry["sha256"] == _sha256_file(os.path.join(out, entry["file"]))
     assert manifest["vocab"]["sha256"] == file_sha256(corpus["model"])
+    assert manifest["vocab"]["size"] == load(corpus["model"]).get_piece_size()
     assert manifest["recipe"]["name"] == "demo" and manifest["seq_len"] == SEQ_LEN
     assert not os.path.exists(os.path.join(out, "_summary"))
 
