@@ -33,9 +33,7 @@ import argparse
 import concurrent.futures
 import gzip
 import hashlib
-import html
 import html.parser
-import io
 import json
 import logging
 import os
@@ -44,7 +42,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
