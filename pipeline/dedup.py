@@ -21,11 +21,11 @@ How it works (all arithmetic lives in ``filters.minhash``):
 2. **Near** (``NearDedup``): MinHash signatures per batch of documents; each
    signature is cut into ``b`` bands of ``r`` rows (chosen from the threshold,
    as datasketch does); documents sharing a band key meet in a bucket. Within
-   a bucket, members are compared by estimated Jaccard; pairs that come close
-   to the threshold are checked by the exact Jaccard of their shingle sets
-   (``ExactVerify``, two CoGroupByKeys) and the pairs at or above it become
-   edges. (With ``verify_exact=False`` the estimate decides, and each bucket
-   contributes a spanning forest of its passing pairs.)
+   a bucket, members are compared by estimated Jaccard: clearly similar pairs
+   become edges (a spanning forest of them, so k near-copies give k - 1
+   edges, not k^2), pairs too close to the threshold to call are checked by
+   the exact Jaccard of their shingle sets (``ExactVerify``, two
+   CoGroupByKeys) and become edges if they reach it.
 3. **Clusters** (``ConnectedComponents``): connected components of the edge
    graph by alternating large-star and small-star rounds (Kiveris et al.,
    "Connected Components in MapReduce and Beyond", 2014), each round two
@@ -102,12 +102,14 @@ class NearDedupConfig:
     ``code_char_shingles`` is on.
 
     ``verify`` checks bucket pairs before they become edges. With
-    ``verify_exact`` (the default) a pair whose MinHash estimate reaches
-    ``threshold - estimate_margin`` is checked by the exact Jaccard of the two
-    shingle sets, joined to the pair by two CoGroupByKeys; only pairs at or
-    above ``threshold`` join a cluster, so every edge is a true near-duplicate
-    and noise in the estimate (sd ~0.035 at 128 permutations) cannot chain two
-    unrelated clusters together. Without it the estimate alone must reach
+    ``verify_exact`` (the default) the MinHash estimate (sd ~0.035 at 128
+    permutations) settles clear cases: at or above ``threshold +
+    estimate_margin`` a pair is an edge, below ``threshold - estimate_margin``
+    it is dropped; a pair in between, unless the bucket's edges already
+    connect it, is checked by the exact Jaccard of the two shingle sets
+    (``ExactVerify``). So noise near the threshold cannot chain two unrelated
+    clusters together, and near-identical copies (most of them) cost no exact
+    check. Without ``verify_exact`` the estimate alone must reach
     ``threshold``. ``verify=False`` links every bucket (classic LSH clustering).
 
     ``false_negative_weight`` weights missed pairs against false candidates
@@ -332,30 +334,35 @@ def bucket_edges(
     threshold: float,
     verify: bool,
     all_pairs: int,
-    forest: bool = True,
-) -> tuple[list[tuple[Any, Any]], int, int]:
-    """Edges from one LSH bucket: (edges, pairs compared, pairs passing).
+    certain: float | None = None,
+) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]], int, int]:
+    """One LSH bucket -> (edges, pairs to check exactly, pairs compared, pairs passing ``threshold``).
 
-    Members are ``(rank, signature bytes)``; edges are ``(smaller rank,
-    larger rank)``. Without verification the bucket is a star on its first
-    member. With it, pairs with estimated Jaccard >= ``threshold`` are kept;
-    with ``forest`` they are reduced to a spanning forest (a union-find over
-    this bucket only), which preserves the bucket's connectivity with at most
-    k - 1 edges; without it every passing pair is returned (for a later exact
-    check, which may reject any one of them). All pairs are compared when the
-    bucket has at most ``all_pairs`` members; beyond that each member is
-    compared with the first ``all_pairs`` members.
+    Members are ``(rank, signature bytes)``; pairs are ``(smaller rank,
+    larger rank)``. Without ``verify`` the bucket is a star on its first
+    member. With it, pairs are compared by estimated Jaccard:
+
+    - ``certain`` None: pairs at or above ``threshold`` are edges;
+    - ``certain`` given: pairs at or above ``certain`` are edges, pairs in
+      ``[threshold, certain)`` need an exact check, and are returned for it
+      only when the edges of this bucket do not already connect them.
+
+    Edges are reduced to a spanning forest (a union-find over this bucket
+    only), which keeps the bucket's connectivity with at most k - 1 edges.
+    All pairs are compared when the bucket has at most ``all_pairs`` members;
+    beyond that each member is compared with the first ``all_pairs`` members.
     """
     members = sorted(members, key=lambda m: m[0])
     k = len(members)
     if k < 2:
-        return [], 0, 0
+        return [], [], 0, 0
     nodes = [m[0] for m in members]
     if not verify:
-        return [(nodes[0], v) for v in nodes[1:]], 0, 0
+        return [(nodes[0], v) for v in nodes[1:]], [], 0, 0
     sigs = np.frombuffer(b"".join(m[1] for m in members), dtype=np.uint32).reshape(k, num_perm)
     anchors = sigs[: min(k, all_pairs)]
     need = int(np.ceil(threshold * num_perm - 1e-9))
+    sure = int(np.ceil(certain * num_perm - 1e-9)) if certain is not None else need
     parent = list(range(k))
 
     def find(i: int) -> int:
@@ -364,7 +371,7 @@ def bucket_edges(
             i = parent[i]
         return i
 
-    edges, compared, passing = [], 0, 0
+    edges, unsure, compared, passing = [], [], 0, 0
     chunk = max(1, 2**22 // (len(anchors) * num_perm))  # bounds the boolean block to ~4M entries
     for start in range(0, k, chunk):
         block = sigs[start : start + chunk]
@@ -375,21 +382,23 @@ def bucket_edges(
             row = equal[bi, : min(i, len(anchors))]
             compared += len(row)
             for j in np.flatnonzero(row >= need):
+                j = int(j)
                 passing += 1
-                if nodes[int(j)] == nodes[i]:
+                if nodes[j] == nodes[i]:
                     continue  # the same document twice (duplicate ids): no self-loops
-                if not forest:
-                    edges.append((nodes[int(j)], nodes[i]))
+                if row[j] < sure:
+                    unsure.append((j, i))
                     continue
-                ri, rj = find(i), find(int(j))
+                ri, rj = find(i), find(j)
                 if ri != rj:
                     parent[max(ri, rj)] = min(ri, rj)
-                    edges.append((nodes[int(j)], nodes[i]))
-    return edges, compared, passing
+                    edges.append((nodes[j], nodes[i]))
+    checks = [(nodes[j], nodes[i]) for j, i in unsure if find(j) != find(i)]
+    return edges, checks, compared, passing
 
 
 class _BucketEdgesFn(beam.DoFn):
-    """One bucket -> its edges (or, for exact verification, its estimate-passing pairs)."""
+    """One bucket -> its edges, and on "check" the pairs whose estimate is too close to call."""
 
     def __init__(self, cfg: NearDedupConfig):
         self.cfg = cfg
@@ -406,17 +415,19 @@ class _BucketEdgesFn(beam.DoFn):
             self.large.inc()
         cfg = self.cfg
         exact = cfg.verify and cfg.verify_exact
-        edges, compared, passing = bucket_edges(
+        edges, checks, compared, passing = bucket_edges(
             members,
             cfg.num_perm,
             cfg.threshold - cfg.estimate_margin if exact else cfg.threshold,
             cfg.verify,
             cfg.bucket_all_pairs,
-            forest=not exact,
+            certain=cfg.threshold + cfg.estimate_margin if exact else None,
         )
         self.compared.inc(compared)
         self.passing.inc(passing)
         yield from edges
+        for pair in checks:
+            yield beam.pvalue.TaggedOutput("check", pair)
 
 
 def exact_jaccard(a: bytes, b: bytes) -> float:
@@ -642,13 +653,15 @@ class NearDedup(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg.batch_size)
             | "Signatures" >> beam.ParDo(_SignatureFn(cfg, params)).with_outputs("bands", "shingles", main="docs")
         )
-        edges = (
+        bucketed = (
             signed.bands
             | "GroupBuckets" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(cfg))
+            | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(cfg)).with_outputs("check", main="edges")
         )
+        edges = bucketed.edges
         if cfg.verify and cfg.verify_exact:
-            edges = (edges, signed.shingles) | "ExactJaccard" >> ExactVerify(cfg.threshold)
+            checked = (bucketed.check, signed.shingles) | "ExactJaccard" >> ExactVerify(cfg.threshold)
+            edges = (edges, checked) | "AllEdges" >> beam.Flatten()
         components = edges | "Components" >> ConnectedComponents(cfg.max_rounds)
         labels = components["labels"]
         split = (

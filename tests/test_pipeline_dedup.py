@@ -354,16 +354,33 @@ def test_bucket_edges_verify_and_spanning_forest():
     a = _sig(rng)
     members = [((0, "a"), a.tobytes()), ((0, "b"), _sig(rng, a, 5).tobytes()), ((0, "c"), _sig(rng, a, 15).tobytes())]
     members.append(((0, "z"), _sig(rng).tobytes()))  # unrelated but sharing the bucket
-    edges, compared, passing = bucket_edges(reversed(members), 128, 0.8, True, 256)
+    edges, checks, compared, passing = bucket_edges(reversed(members), 128, 0.8, True, 256)
     assert compared == 6 and passing == 3  # a-b, a-c, b-c pass; z passes with nobody
-    assert edges == [((0, "a"), (0, "b")), ((0, "a"), (0, "c"))]  # 2 edges span 3 nodes
-    star, _, _ = bucket_edges(members, 128, 0.8, False, 256)
+    assert edges == [((0, "a"), (0, "b")), ((0, "a"), (0, "c"))] and checks == []  # 2 edges span 3 nodes
+    star, _, _, _ = bucket_edges(members, 128, 0.8, False, 256)
     assert star == [((0, "a"), m[0]) for m in members[1:]]
     # A bucket larger than all_pairs compares members with its first all_pairs members only.
     big = [((0, f"m{i:03d}"), _sig(rng, a, 5).tobytes()) for i in range(40)]
-    edges, compared, _ = bucket_edges(big, 128, 0.8, True, 8)
+    edges, _, compared, _ = bucket_edges(big, 128, 0.8, True, 8)
     assert compared == 8 * 7 // 2 + 32 * 8
     assert len(edges) == 39
+
+
+def test_bucket_edges_sends_only_unsettled_close_pairs_to_the_exact_check():
+    rng = np.random.default_rng(1)
+    a = _sig(rng)
+    b = _sig(rng, a, 4)  # estimate 0.97 with a: certain
+    c = _sig(rng, a, 26)  # ~0.80: in [0.7, 0.9), unsure
+    d = _sig(rng, a, 60)  # ~0.53: dropped
+    members = [((0, x), s.tobytes()) for x, s in zip("abcd", (a, b, c, d))]
+    edges, checks, _, _ = bucket_edges(members, 128, 0.7, True, 256, certain=0.9)
+    assert edges == [((0, "a"), (0, "b"))]
+    assert checks == [((0, "a"), (0, "c")), ((0, "b"), (0, "c"))]
+    # Once c is certain with b, its unsure pair with a is settled inside the bucket.
+    c2 = _sig(rng, b, 3)
+    members = [((0, x), s.tobytes()) for x, s in zip("abc", (a, b, c2))]
+    edges, checks, _, _ = bucket_edges(members, 128, 0.7, True, 256, certain=0.9)
+    assert len(edges) == 2 and checks == []
 
 
 def test_exact_verify_keeps_only_pairs_at_the_threshold():
