@@ -12,8 +12,11 @@ because nothing depends on the order elements arrive in:
    The threshold is chosen from all the group's coins and token counts so the
    partial copy supplies (rate − ⌊rate⌋) × the group's tokens to within half a
    document (``partial_copy_threshold``): a source hits its planned tokens
-   even when its documents are few and uneven. Which documents are kept is a
-   function of (seed, doc id, copy) alone.
+   even when its documents are few and uneven. Whether a copy is kept depends
+   on the seed, its document's id and copy number, and the group's contents;
+   never on the order documents arrive in. Only copies whose coin is within a
+   bound just above the expected threshold (``candidate_bound``) travel to the
+   packing step, which keeps those at or under the threshold.
 2. **Packing.** Each kept copy gets a sort key, a hash of (seed, doc key, copy).
    Its source and the key pick a bucket; a bucket sorts its documents by key,
    joins them with the end-of-document id and cuts rows of exactly ``seq_len``
