@@ -184,7 +184,7 @@ def test_chunks_bound_the_work_on_huge_documents():
     text = "\n\n".join(f"Paragraph {i} " + "word " * 300 for i in range(5000))  # about 7.5 MB
     start = time.perf_counter()
     windows = tox.chunks(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 2.0
     assert len(windows) == 20 and all(len(w) <= 400 for w in windows)
     assert windows[0].startswith("Paragraph 0 ")
 
@@ -293,6 +293,6 @@ def test_chunks_of_one_enormous_paragraph_read_only_its_start():
     text = "word " * 2_000_000  # 10 MB without a blank line
     start = time.perf_counter()
     windows = tox.chunks(text, 400, 20)
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 0.5  # cutting the whole 10 MB into windows would take minutes
     assert len(windows) == 20 and all(0 < len(w) <= 400 for w in windows)
     assert " ".join(windows) == " ".join(["word"] * (len(" ".join(windows)) // 5 + 1))
