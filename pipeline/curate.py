@@ -22,6 +22,7 @@ from filters import clean as clean_rules
 from filters import code as code_rules
 from filters import langid as langid_rules
 from filters import quality as quality_rules
+from filters import toxicity as toxicity_rules
 from filters.document import Document
 from pipeline import steps as curate_steps
 from pipeline.dedup import DedupConfig, Deduplicate, lsh_parameters
@@ -61,7 +62,7 @@ class CurateConfig:
 
     # Filter families to run. They always run in the order of curate_steps.STEP_ORDER;
     # this list only switches them on or off.
-    steps: tuple[str, ...] = ("clean", "langid", "gopher_quality", "gopher_repetition", "code")
+    steps: tuple[str, ...] = ("clean", "langid", "gopher_quality", "gopher_repetition", "code", "toxicity")
     reader: ReaderConfig = dataclasses.field(default_factory=ReaderConfig)
     clean: clean_rules.CleanConfig = dataclasses.field(default_factory=clean_rules.CleanConfig)
     langid: LangIdConfig = dataclasses.field(default_factory=LangIdConfig)
@@ -69,6 +70,7 @@ class CurateConfig:
     gopher_repetition: quality_rules.GopherRepetitionConfig = dataclasses.field(default_factory=quality_rules.GopherRepetitionConfig)
     c4: quality_rules.C4Config = dataclasses.field(default_factory=quality_rules.C4Config)
     code: code_rules.CodeConfig = dataclasses.field(default_factory=code_rules.CodeConfig)
+    toxicity: toxicity_rules.ToxicityTagConfig = dataclasses.field(default_factory=toxicity_rules.ToxicityTagConfig)
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     # Fraction of rejected documents written to rejected/<reason>/ (all are counted).
     rejected_sample: float = 1.0
@@ -98,7 +100,11 @@ class Curate(beam.PTransform):
 
     def expand(self, docs):
         make_steps = curate_steps.StepFactory(self.cfg)
-        filtered = docs | "Filter" >> beam.ParDo(ApplySteps(make_steps)).with_outputs(REJECTED, main="kept")
+        filtered = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=32, max_batch_size=512)
+            | "Filter" >> beam.ParDo(ApplySteps(make_steps)).with_outputs(REJECTED, main="kept")
+        )
         deduped = filtered.kept | "Dedup" >> Deduplicate(self.cfg.dedup)
         return {
             "kept": deduped["kept"],
@@ -188,6 +194,16 @@ def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
     with FileSystems.open(f"{out}/{SUMMARY_FILE}") as fh:
         summary = json.loads(fh.read().decode("utf-8"))
     stats = assemble_stats(summary, extra={"job": job})
+    if "toxicity" in cfg.steps:
+        scorer = toxicity_rules.scorer_from_config(cfg.toxicity.scorer, cfg.toxicity)
+        stats["toxicity"] = {
+            "scorer": toxicity_rules.scorer_info(scorer),
+            "scorer_languages": list(getattr(scorer, "languages", None) or []),
+            "fraction": cfg.toxicity.fraction,
+            "thresholds": dict(cfg.toxicity.thresholds),
+            "seed": cfg.toxicity.seed,
+            "levels": stats.pop("kept_by_toxicity_level", {}),
+        }
     if cfg.dedup.near.enabled:
         params = lsh_parameters(cfg.dedup.near)
         stats["dedup"].update({"bands": params.bands, "rows": params.rows, "num_perm": cfg.dedup.near.num_perm, "threshold": cfg.dedup.near.threshold})

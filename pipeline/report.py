@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from typing import Callable
 
 import matplotlib
@@ -109,6 +110,14 @@ def render_report(stats: dict, *, stage_of_reason: Callable[[str], str], title: 
     items = sorted(code.items(), key=lambda kv: -kv[1]["bytes"])
     parts.append(_barh([k for k, _ in items], [v["bytes"] / 1e6 for _, v in items], "Kept code per language", "MB"))
 
+    tox = stats.get("toxicity")
+    if tox:
+        parts.append("<h2>Toxicity control tokens</h2>")
+        parts.append(f"<p class='muted'>scorer: {html.escape(tox['scorer']['name'])} {html.escape(tox['scorer']['version'])}"
+                     f" (languages: {html.escape(', '.join(tox['scorer_languages']) or 'any')}); tagged fraction {tox['fraction']}, "
+                     f"thresholds {html.escape(json.dumps(tox['thresholds']))}, seed {tox['seed']}</p>")
+        levels = tox.get("levels", {})
+        parts.append(_table(["level", "kept documents"], [[k, v] for k, v in levels.items()]))
     parts.append("<h2>Reject reasons</h2>")
     reasons = sorted(stats["rejected"].items(), key=lambda kv: -kv[1])
     parts.append(_barh([k for k, _ in reasons], [v for _, v in reasons], "Rejected documents per reason", "documents"))

@@ -76,6 +76,9 @@ def _kept_keys(doc: Document):
     yield f"kept_lang:{doc.source}/{doc.lang or 'und'}", (1, b)
     if doc.meta.get("code_lang"):
         yield f"kept_code:{doc.meta['code_lang']}", (1, b)
+    if "toxicity" in doc.meta:
+        level = doc.meta.get("toxicity_level") or ("untagged" if doc.meta["toxicity"] is not None else "unscored")
+        yield f"kept_tox:{level}", (1, b)
 
 
 def _read_keys(doc: Document):
@@ -174,6 +177,7 @@ def assemble_stats(summary: dict, *, extra: dict[str, Any] | None = None) -> dic
         "errors_by_kind": by("errors:"),
         "read_by_source": by("read_source:"),
         "kept_by_source_lang": {k: {"docs": v[0], "bytes": v[1]} for k, v in sorted(counts.items()) if k.startswith("kept_lang:") for k in [k[len("kept_lang:"):]]},
+        "kept_by_toxicity_level": by("kept_tox:"),
         "kept_by_code_lang": {k: {"docs": v[0], "bytes": v[1]} for k, v in sorted(counts.items()) if k.startswith("kept_code:") for k in [k[len("kept_code:"):]]},
         "dedup": {
             "cluster_sizes": {

@@ -14,11 +14,12 @@ from filters import clean as clean_rules
 from filters import code as code_rules
 from filters import langid as langid_rules
 from filters import quality as quality_rules
+from filters import toxicity as toxicity_rules
 from filters.document import Document
 
 # The order steps always run in. Language ID comes before the quality rules
 # because some of them depend on the language (stop words, CJK word counts).
-STEP_ORDER = ("clean", "langid", "gopher_quality", "gopher_repetition", "c4", "code")
+STEP_ORDER = ("clean", "langid", "gopher_quality", "gopher_repetition", "c4", "code", "toxicity")
 
 CODE_LANG = "code"  # the ``lang`` of every code document; its language is meta["code_lang"]
 
@@ -118,6 +119,48 @@ class CodeStep:
         return code_rules.code_filter(doc, self.cfg) or doc
 
 
+class ToxicityStep:
+    """Scores prose for toxicity and tags a seeded fraction with a level (PaLM 2's control tokens).
+
+    Never rejects. Runs last, so no time goes into scoring documents that
+    are dropped anyway. Documents in languages the scorer does not cover (the
+    offline model is English-only) and code get ``meta["toxicity"] = None``
+    rather than a number that would look meaningful and is not.
+    """
+
+    name = "toxicity"
+
+    def __init__(self, cfg: toxicity_rules.ToxicityTagConfig):
+        self.cfg = cfg
+        self.scorer = None
+
+    def setup(self):
+        self.scorer = toxicity_rules.prepare(toxicity_rules.scorer_from_config(self.cfg.scorer, self.cfg))
+
+    def _scorable(self, doc: Document) -> bool:
+        languages = getattr(self.scorer, "languages", None)
+        return not is_code(doc) and (not languages or doc.lang in languages)
+
+    def apply_batch(self, docs: list[Document]) -> list[Document]:
+        if self.scorer is None:
+            self.setup()
+        todo = [d for d in docs if self._scorable(d)]
+        scores = toxicity_rules.score_documents(
+            self.scorer, [d.text for d in todo], chunk_chars=self.cfg.chunk_chars, max_chunks=self.cfg.max_chunks
+        )
+        by_id = {id(d): score for d, score in zip(todo, scores)}
+        out = []
+        for doc in docs:
+            if id(doc) in by_id:
+                out.append(toxicity_rules.tag_document(doc, by_id[id(doc)], self.cfg))
+            else:
+                out.append(doc.with_meta(toxicity=None))
+        return out
+
+    def __call__(self, doc: Document):
+        return self.apply_batch([doc])[0]
+
+
 class StepFactory:
     """Picklable recipe for the step list; called on each worker in ``DoFn.setup``."""
 
@@ -133,5 +176,6 @@ class StepFactory:
             "gopher_repetition": lambda: ProseFilterStep("gopher_repetition", quality_rules.gopher_repetition_filter, cfg.gopher_repetition),
             "c4": lambda: C4Step(cfg.c4),
             "code": lambda: CodeStep(cfg.code),
+            "toxicity": lambda: ToxicityStep(cfg.toxicity),
         }
         return [built[name]() for name in STEP_ORDER if name in cfg.steps]
