@@ -276,8 +276,8 @@ def components(n: int, edges) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-def run_pipeline(docs, cfg) -> tuple[list[dict], float]:
-    """Deduplicate on the in-memory DirectRunner: (duplicate records, seconds)."""
+def run_pipeline(docs, cfg) -> tuple[list[dict], float, list[dict]]:
+    """Deduplicate on the in-memory DirectRunner: (duplicate records, seconds, components report)."""
     import apache_beam as beam
 
     from pipeline.dedup import Deduplicate
@@ -287,9 +287,11 @@ def run_pipeline(docs, cfg) -> tuple[list[dict], float]:
         with beam.Pipeline() as p:
             r = p | beam.Create(docs, reshuffle=False) | Deduplicate(cfg)
             r["duplicates"] | beam.Map(json.dumps) | beam.io.WriteToText(os.path.join(tmp, "dups"))
+            r["components"] | "CcJson" >> beam.Map(json.dumps) | "WriteCc" >> beam.io.WriteToText(os.path.join(tmp, "cc"))
         seconds = time.perf_counter() - t0
         dups = [json.loads(line) for f in glob.glob(os.path.join(tmp, "dups*")) for line in open(f)]
-    return dups, seconds
+        cc = [json.loads(line) for f in glob.glob(os.path.join(tmp, "cc*")) for line in open(f)]
+    return dups, seconds, cc
 
 
 def evaluate(docs, dups, pairs, threshold: float) -> dict:
@@ -367,12 +369,13 @@ def main(argv=None) -> int:
         sub = [index[d.id] for d in docs]
         where = {old: new for new, old in enumerate(sub)}
         sub_pairs = {(where[i], where[j]): v for (i, j), v in pairs.items() if all_docs[i].id in keep and all_docs[j].id in keep}
-        dups, seconds = run_pipeline(docs, cfg)
+        dups, seconds, cc = run_pipeline(docs, cfg)
         res = evaluate(docs, dups, sub_pairs, args.threshold)
         res["lsh"] = str(lsh_parameters(cfg.near))
         res["seconds"] = seconds
+        res["components"] = cc
         results[f"{corpus}: {name}"] = res
-        print(f"\n[{corpus} documents] {name}: {res['lsh']}  ({seconds:.0f}s)")
+        print(f"\n[{corpus} documents] {name}: {res['lsh']}  ({seconds:.0f}s; components {cc})")
         print(f"  true components {res['true_components']}, should remove {res['should_remove']}, removed {res['removed']}")
         print(f"  precision {res['precision']:.3f} (survivor directly at J >= t: {res['precision_direct']:.3f}; "
               f"removed document has some true duplicate: {res['precision_has_duplicate']:.3f})  recall {res['recall']:.3f}")
