@@ -53,6 +53,7 @@ class PalmConfig:
     dtype: str = "float32"  # activations and matmuls ("bfloat16" on TPU/GPU)
     param_dtype: str = "float32"
     remat: bool = False  # recompute each block in the backward pass (saves memory)
+    fuse_inputs: bool = True  # one matmul for q, k, v, gate, up (turn off with tensor parallelism)
 
     @property
     def d_ff(self) -> int:
@@ -164,13 +165,21 @@ class MultiQueryAttention(nnx.Module):
         self.v = _param(_fan_in_normal(rngs, (d, k), d, pd), "embed", "kv_head_dim")  # (D, K)
         self.o = _param(_fan_in_normal(rngs, (h, k, d), h * k, pd), "heads", "head_dim", "embed")  # (H, K, D)
 
-    def __call__(
-        self, x: jax.Array, positions: jax.Array, cache: LayerCache | None = None, index: jax.Array | None = None
-    ) -> tuple[jax.Array, LayerCache | None]:
+    def project(self, x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         dt = x.dtype
         q = jnp.einsum("btd,dhk->bthk", x, self.q[...].astype(dt))  # (B, T, H, K)
         k = jnp.einsum("btd,dk->btk", x, self.k[...].astype(dt))  # (B, T, K)
         v = jnp.einsum("btd,dk->btk", x, self.v[...].astype(dt))  # (B, T, K)
+        return q, k, v
+
+    def __call__(
+        self, x: jax.Array, positions: jax.Array, cache: LayerCache | None = None, index: jax.Array | None = None
+    ) -> tuple[jax.Array, LayerCache | None]:
+        return self.attend(*self.project(x), positions, cache, index)
+
+    def attend(self, q, k, v, positions, cache=None, index=None) -> tuple[jax.Array, LayerCache | None]:
+        """Attention from projected q (B, T, H, K), k and v (B, T, K) to the output (B, T, D)."""
+        dt = q.dtype
         q = rope(q, positions, self.cfg.rope_base)
         k = rope(k, positions, self.cfg.rope_base)
         if cache is not None:  # write this chunk at [index, index+T), attend over the cache
@@ -202,21 +211,39 @@ class SwiGLU(nnx.Module):
         dt = x.dtype
         g = x @ self.gate[...].astype(dt)  # (B, T, F)
         u = x @ self.up[...].astype(dt)  # (B, T, F)
-        return (jax.nn.silu(g) * u) @ self.down[...].astype(dt)
+        return self.combine(g, u)
+
+    def combine(self, g: jax.Array, u: jax.Array) -> jax.Array:  # (B, T, F) x 2 -> (B, T, D)
+        return (jax.nn.silu(g) * u) @ self.down[...].astype(g.dtype)
 
 
 class ParallelBlock(nnx.Module):
-    """y = x + MLP(LN(x)) + Attention(LN(x)): both branches read the same normed input."""
+    """y = x + MLP(LN(x)) + Attention(LN(x)): both branches read the same normed input.
+
+    Because they do, the five input projections (q, k, v, gate, up) can run as
+    one matmul against the concatenated kernels (PaLM §2); ``fuse_inputs``
+    does that. The parameters stay separate, each with its own logical axes.
+    """
 
     def __init__(self, cfg: PalmConfig, rngs: nnx.Rngs):
+        self.cfg = cfg
         self.norm = LayerNorm(cfg)
         self.attn = MultiQueryAttention(cfg, rngs)
         self.mlp = SwiGLU(cfg, rngs)
 
     def __call__(self, x, positions, cache=None, index=None):  # (B, T, D) -> (B, T, D)
         h = self.norm(x)
-        a, cache = self.attn(h, positions, cache, index)
-        return x + self.mlp(h) + a, cache
+        if not self.cfg.fuse_inputs:
+            a, cache = self.attn(h, positions, cache, index)
+            return x + self.mlp(h) + a, cache
+        c, dt = self.cfg, h.dtype
+        hk, f = c.num_heads * c.head_dim, c.d_ff
+        kernels = [self.attn.q[...].reshape(c.d_model, hk), self.attn.k[...], self.attn.v[...], self.mlp.gate[...], self.mlp.up[...]]
+        fused = h @ jnp.concatenate(kernels, axis=1).astype(dt)  # (B, T, H·K + 2K + 2F)
+        q, k, v, g, u = jnp.split(fused, [hk, hk + c.head_dim, hk + 2 * c.head_dim, hk + 2 * c.head_dim + f], axis=-1)
+        q = q.reshape(q.shape[:2] + (c.num_heads, c.head_dim))  # (B, T, H, K)
+        a, cache = self.attn.attend(q, k, v, positions, cache, index)
+        return x + self.mlp.combine(g, u) + a, cache
 
 
 # ---------------------------------------------------------------------------

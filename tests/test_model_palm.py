@@ -77,6 +77,13 @@ def test_parallel_block(model):
     assert not np.allclose(y, serial, atol=1e-3)
 
 
+def test_fused_input_projection_equals_separate(model):
+    unfused = palm.Palm(palm.preset("palm_tiny", fuse_inputs=False), nnx.Rngs(params=0))
+    nnx.update(unfused, nnx.state(model, nnx.Param))
+    tokens = jnp.array([[3, 1, 4, 1, 5, 9, 2, 6]])
+    np.testing.assert_allclose(unfused(tokens), model(tokens), rtol=1e-4, atol=1e-4)
+
+
 def test_layernorm_has_scale_and_centres(model):
     norm = model.final_norm
     x = jax.random.normal(jax.random.key(3), (1, 2, TINY.d_model)) * 3 + 5

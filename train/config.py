@@ -43,6 +43,7 @@ class ModelSettings:
     ff_mult: int | None = None
     dtype: str | None = None
     remat: bool | None = None
+    fuse_inputs: bool | None = None  # one matmul for q/k/v/gate/up; false suits tensor parallelism
 
     def __post_init__(self) -> None:
         if self.preset not in palm.PRESETS:
