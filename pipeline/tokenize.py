@@ -52,6 +52,7 @@ from mixtures.plan import Plan, make_plan
 from mixtures.recipe import Recipe
 from mixtures.vocab import EOS_ID, file_sha256
 from mixtures.vocab import load as load_vocab
+from pipeline import canaries as canary_plant
 from pipeline.sample import (
     EncodeBatches,
     ReadCurated,
@@ -80,6 +81,8 @@ class TokenizeConfig:
     bucket_tokens: int = 64_000_000
     # Documents per SentencePiece call.
     batch_size: int = 512
+    # Canaries planted among the documents (pipeline.canaries; off unless canaries.enabled).
+    canaries: canary_plant.CanaryConfig = dataclasses.field(default_factory=canary_plant.CanaryConfig)
 
     def __post_init__(self):
         if self.examples_per_shard < 1 or self.bucket_tokens < 1 or self.batch_size < 1:
@@ -199,6 +202,7 @@ class PackBucket(beam.DoFn):
             docs.sort(key=lambda d: d[0])
         else:  # the same document id twice in a group: break the tie by content
             docs.sort(key=lambda d: (d[0], d[1].tobytes()))
+        docs = canary_plant.clear_of_tail(docs, self.seq_len)  # no canary copy in the dropped tail
         stream = np.concatenate([d[1] for d in docs]) if docs else np.zeros(0, np.int32)
         rows = len(stream) // self.seq_len
         packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
@@ -241,12 +245,13 @@ def _sum_stats(rows):
 
 
 def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_path: str, output: str,
-                            recipe: Recipe, cfg: TokenizeConfig) -> None:
+                            recipe: Recipe, cfg: TokenizeConfig, canaries=None) -> None:
     """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``.
 
     ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound).
     Encoded documents flow straight into the packing shuffle; only their coins
     and lengths take the side branch that picks each group's threshold.
+    ``canaries`` (a ``pipeline.canaries.CanaryJob``) adds the canary copies to the packing buckets.
     """
     seed = recipe.seed
     docs = (
@@ -262,9 +267,11 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
         | "GroupCoins" >> beam.GroupByKey()
         | "Threshold" >> beam.Map(_threshold, rates)
     )
+    bucketed = docs | "Bucket" >> beam.FlatMap(_to_buckets, rates, buckets, seed)
+    if canaries is not None:
+        bucketed = (bucketed, docs | "Canaries" >> canaries.transform()) | "WithCanaries" >> beam.Flatten()
     packed = (
-        docs
-        | "Bucket" >> beam.FlatMap(_to_buckets, rates, buckets, seed)
+        bucketed
         | "GroupBucket" >> beam.GroupByKey()
         | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed), beam.pvalue.AsDict(thresholds)).with_outputs("stats", main="rows")
     )
@@ -337,8 +344,12 @@ def plan_for(recipe: Recipe, curated_dir: str, model_path: str, options, cache_d
 
 
 def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str, options,
-                 cfg: TokenizeConfig | None = None, plan: Plan | None = None, cache_dir: str | None = None) -> dict:
+                 cfg: TokenizeConfig | None = None, plan: Plan | None = None, cache_dir: str | None = None,
+                 canaries_out: str | None = None) -> dict:
     """Runs the whole job and returns the manifest it wrote to ``output/manifest.json``.
+
+    With ``cfg.canaries.enabled`` it plants canaries and writes their record to
+    ``canaries_out`` (default ``<output>.canaries.json``, beside the shards).
 
     ``plan`` defaults to a fresh plan (token counts cached in ``cache_dir``).
     Raises EmptySourceError when a source with a positive share has no data.
@@ -359,11 +370,19 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
     buckets = bucket_counts(plan, cfg.bucket_tokens)
     num_shards = shard_count(plan, recipe.seq_len, cfg.examples_per_shard)
     output = os.path.abspath(output)
+    job = None
+    if cfg.canaries.enabled:
+        job = canary_plant.CanaryJob(cfg.canaries, plan, rates, buckets, model_path, recipe.seed,
+                                     canaries_out or canary_plant.default_path(output))
+        job.prepare(output)
     clear_outputs(output)
     os.makedirs(output, exist_ok=True)
     with beam.Pipeline(options=options) as p:
-        build_tokenize_pipeline(p, items, rates, buckets, num_shards, model_path, output, recipe, cfg)
-    return finish_tokenize(recipe, plan, model_path, output, cfg, num_shards)
+        build_tokenize_pipeline(p, items, rates, buckets, num_shards, model_path, output, recipe, cfg, canaries=job)
+    manifest = finish_tokenize(recipe, plan, model_path, output, cfg, num_shards, job.tokens() if job else 0)
+    if job:
+        job.finish(manifest)
+    return manifest
 
 
 def _read_json(path: str, default):
@@ -374,7 +393,7 @@ def _read_json(path: str, default):
 
 
 def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cfg: TokenizeConfig,
-                    num_shards: int) -> dict:
+                    num_shards: int, canary_tokens: int = 0) -> dict:
     """Driver side, after the job: fills shards no row hashed to, writes manifest.json last."""
     summary = os.path.join(output, SUMMARY_DIR)
     written = _read_json(os.path.join(summary, "shards.json"), [])
@@ -417,6 +436,8 @@ def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cf
         shards=entries,
         examples=sum(e["examples"] for e in entries),
         tokens=sum(e["examples"] for e in entries) * seq_len,
+        # Tokens of planted canary copies (counted in the totals above too); which ones is in canaries.json only.
+        canary_tokens=canary_tokens,
         sources=sources,
         seed=recipe.seed,
         eos_id=EOS_ID,
