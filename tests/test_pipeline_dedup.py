@@ -413,3 +413,15 @@ def test_config_validation_and_lsh_parameters():
     params = lsh_parameters(NearDedupConfig(false_negative_weight=0.5))
     assert (params.bands, params.rows) == (9, 13)
     assert "9 bands x 13 rows" in str(params)
+
+
+def test_config_loads_with_dotted_overrides():
+    from palmkit.config import ConfigError, load_config
+
+    cfg = load_config(DedupConfig, None, ["near.threshold=0.7", "exact.strip_punctuation=true", "near.verify_exact=false"])
+    assert cfg.near.threshold == 0.7 and cfg.exact.strip_punctuation and not cfg.near.verify_exact
+    assert (lsh_parameters(cfg.near).bands, lsh_parameters(cfg.near).rows) == (20, 6)
+    with pytest.raises(ConfigError, match="near.bands"):
+        load_config(DedupConfig, None, ["near.bands=3"])
+    with pytest.raises(ConfigError, match="shingle"):
+        load_config(DedupConfig, None, ["near.shingle=token"])
