@@ -91,9 +91,13 @@ _CANARY_GROUP = ("", "canary")
 
 @dataclasses.dataclass(frozen=True)
 class KindCounts:
-    """Canaries of one kind per language and per repetition count, by language bin."""
+    """Canaries of one kind per language and per repetition count, by language bin.
 
-    large: int = 1
+    The defaults are every kind's defaults: an override of one bin
+    (``canaries.shuffle.small=0``) keeps the other bin's default.
+    """
+
+    large: int = 2
     small: int = 1
 
     def __post_init__(self):
@@ -115,9 +119,9 @@ class CanaryConfig:
 
     enabled: bool = False
     seed: int = 0
-    interleave: KindCounts = KindCounts(large=2, small=1)
-    shuffle: KindCounts = KindCounts(large=2, small=1)
-    secret: KindCounts = KindCounts(large=2, small=1)
+    interleave: KindCounts = KindCounts()
+    shuffle: KindCounts = KindCounts()
+    secret: KindCounts = KindCounts()
     # Copies of each canary in the training set (PaLM 2 buckets repetitions in [1, 100]).
     repetitions: tuple[int, ...] = (1, 5, 10, 25, 50, 100)
     # Only these languages get canaries; empty: every language the plan samples.
@@ -550,6 +554,7 @@ class CanaryJob:
         self.schedule = make_schedule(cfg, plan, rates)
         self.partial_path = self.path + ".partial"
         self._canaries: list[dict] | None = None
+        self.warnings: list[str] = []
 
     def prepare(self, output: str) -> None:
         """Refuses a record path inside the shard folder; removes an earlier partial record."""
@@ -586,9 +591,9 @@ class CanaryJob:
         }
         write_private(self.path, (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
         os.remove(self.partial_path)
-        for line in shortfalls(self.schedule, canaries):
-            log.warning("%s", line)
         self.warnings = shortfalls(self.schedule, canaries)
+        for line in self.warnings:
+            log.warning("%s", line)
         warning = budget_warning(record["total_canary_tokens"], record["training_tokens"], self.cfg.max_fraction)
         if warning:
             log.warning("%s", warning)
