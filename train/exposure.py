@@ -52,6 +52,11 @@ def log_perplexity(log_probs: np.ndarray, lengths: np.ndarray | None = None) -> 
     return -(np.where(mask, lp, 0.0).sum(axis=1)) / LN2
 
 
+def log_perplexity_list(log_probs: Sequence[np.ndarray]) -> np.ndarray:
+    """Px in bits of each of a list of ragged per-token log-prob arrays."""
+    return np.array([-float(np.sum(np.asarray(lp, np.float64))) / LN2 for lp in log_probs])
+
+
 def _mask(shape: tuple[int, int], lengths: np.ndarray | None) -> np.ndarray:
     if lengths is None:
         return np.ones(shape, bool)

@@ -12,7 +12,7 @@ trainer's logical-axis rules (``train.sharding``), and two jitted functions:
 Shapes are fixed so nothing recompiles mid-audit: every call is cut into
 batches of exactly ``batch_size`` rows (the last one padded with copies of a
 real row, whose outputs are dropped), and log-prob sequences are right-padded
-to a multiple of ``length_quantum`` tokens (causal attention: padding after a
+to ``length_quantum``·2^k tokens (causal attention: padding after a
 token cannot change its score). Batches are split over the mesh's batch axes,
 so ``batch_size`` is rounded up to a multiple of their size.
 
@@ -141,6 +141,13 @@ class AuditModel:
         rows = np.concatenate([np.full((len(rows), 1), BOS_ID, np.int32), rows], axis=1)
         return jax.device_put(rows, self._batch_sharding)
 
+    def padded_length(self, n: int) -> int:
+        """``length_quantum`` · 2^k ≥ n: few distinct shapes (at most 2x padding) over any mix of lengths."""
+        length = self.length_quantum
+        while length < n:
+            length *= 2
+        return length
+
     def log_probs(self, seqs: Sequence[Sequence[int]], desc: str = "scoring") -> list[np.ndarray]:
         """Natural-log probability of each token of each sequence given BOS and the tokens before it."""
         seqs = [np.asarray(s, np.int32) for s in seqs]
@@ -149,7 +156,7 @@ class AuditModel:
         by_len: dict[int, list[int]] = {}
         for i, s in enumerate(seqs):
             if len(s):
-                by_len.setdefault(-(-len(s) // self.length_quantum) * self.length_quantum, []).append(i)
+                by_len.setdefault(self.padded_length(len(s)), []).append(i)
         for length, idx in sorted(by_len.items()):
             for start in self._batches(len(idx), f"{desc} (len {length})"):
                 part = idx[start : start + self.batch_size]

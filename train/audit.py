@@ -1,0 +1,429 @@
+"""The memorization audit: exposure, canary extraction, training-data extraction, membership scores.
+
+Inputs: a model (``train.extraction.AuditModel``), the ``canaries.json`` that
+``palmkit tokenize`` wrote (format ``palmkit-canaries-v1``), optionally the
+token shards and a sample of their 100-token windows with repetition counts
+(``pipeline.repeats``; the command line runs that job and passes the sample).
+
+1. **Exposure** (secret canaries; Carlini et al. 2019). Each canary's
+   template filled with its secret and with each of its sampled references is
+   scored as a whole sequence; exposure = log₂|R| − log₂ rank, estimated by
+   interpolation among the references and by skew-normal extrapolation
+   (``train.exposure``). A *control* per canary is its first reference,
+   ranked among the others the same way: a secret that was never inserted.
+2. **Canary extraction** (interleave, shuffle; PaLM 2 §4.7): greedy 30 tokens
+   from the 60-token prefix; exact match and matched-token fraction.
+3. **Training-data extraction** (PaLM, PaLM 2): for each sampled window,
+   prompt with its first 50 tokens, decode 50 greedily, exact match per
+   repetition bucket.
+4. **Membership scores** (loss, zlib ratio, Min-K%) for every canary and for
+   never-inserted controls built to match it: a shuffle canary's tokens in
+   another seeded order; an interleave canary re-interleaved from its two
+   sources with both phases moved by half a block (same source text, block
+   joints that never occurred); a secret template filled with a reference.
+   Reported as means and as AUC (canary vs. control of the same kind).
+
+Reference sequences need the tokenizer (``canaries.json`` names it). Without
+one, a secret whose digits are one token each (``len(secret_ids) ==
+len(secret)``) is filled in by substituting digit ids learnt from the secrets
+themselves; other secret canaries are skipped and listed under ``skipped``.
+
+Scored sequences longer than the training rows (``max_len``) are cut to
+``max_len`` tokens: the model never saw a longer context.
+
+Outputs in ``output_dir``: ``audit.json`` (summaries and per-canary records),
+``training_extraction.jsonl`` (one line per sampled window), PNG plots and a
+self-contained ``audit.html`` (``train.audit_report``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from train import exposure as ex
+from train.extraction import AuditModel, longest_matched_prefix, match_stats
+
+log = logging.getLogger(__name__)
+
+CANARIES_FORMAT = "palmkit-canaries-v1"
+EXTRACTION_KINDS = ("interleave", "shuffle")
+
+
+@dataclasses.dataclass
+class AuditConfig:
+    max_sequences_per_bucket: int = 1000  # training-data windows per repetition bucket (pipeline.repeats samples them)
+    prompt_tokens: int = 50  # training-data extraction: prompt, then greedy continuation of the rest of the window
+    continuation_tokens: int = 50
+    max_references: int | None = None  # per secret canary (None: all in canaries.json)
+    min_k: tuple[float, ...] = (0.1, 0.2)  # Min-K% probability fractions
+    block: int = 50  # interleave block size (PaLM 2), for the controls
+    max_len: int | None = None  # cut scored sequences to this many tokens (default: the shards' seq_len)
+    seed: int = 0  # shuffle controls
+
+
+class Tokenizer:
+    """A SentencePiece model as the audit uses it: encode, decode, piece count."""
+
+    def __init__(self, model_path: str):
+        import sentencepiece as spm
+
+        self.path = model_path
+        self.sp = spm.SentencePieceProcessor(model_file=model_path)
+        self.size = self.sp.get_piece_size()
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.sp.encode(text))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.sp.decode([int(i) for i in ids])
+
+
+def load_canaries(path: str) -> dict:
+    """canaries.json, checked for the format and the fields each kind needs (ValueError names what is wrong)."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if data.get("format") != CANARIES_FORMAT:
+        raise ValueError(f"{path}: format is {data.get('format')!r}, expected {CANARIES_FORMAT!r}")
+    need = {"interleave": ("prefix_ids", "suffix_ids"), "shuffle": ("prefix_ids", "suffix_ids"),
+            "secret": ("template", "secret", "references", "prefix_ids", "secret_ids")}
+    for i, c in enumerate(data.get("canaries", [])):
+        kind = c.get("kind")
+        if kind not in need:
+            raise ValueError(f"{path}: canaries[{i}] has unknown kind {kind!r}")
+        missing = [k for k in ("id", "repetitions", "token_ids", *need[kind]) if k not in c]
+        if missing:
+            raise ValueError(f"{path}: canaries[{i}] ({kind}) lacks {', '.join(missing)}")
+    return data
+
+
+def find_tokenizer(canaries: dict, canaries_path: str, override: str | None = None) -> Tokenizer | None:
+    """The SentencePiece model named by ``override`` or canaries.json (relative paths: beside it), if it exists."""
+    vocab = canaries.get("vocab") or {}
+    path = override or vocab.get("path")
+    if not path:
+        return None
+    if not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join(os.path.dirname(os.path.abspath(canaries_path)), path)
+    if not os.path.exists(path):
+        log.warning("tokenizer %s not found; secret references fall back to digit substitution", path)
+        return None
+    if not override and vocab.get("sha256"):
+        digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        if digest != vocab["sha256"]:
+            log.warning("tokenizer %s has sha256 %s, canaries.json says %s", path, digest[:12], vocab["sha256"][:12])
+    return Tokenizer(path)
+
+
+def _groups(records: Iterable[dict], keys: Sequence[str]) -> dict[tuple, list[dict]]:
+    out: dict[tuple, list[dict]] = defaultdict(list)
+    for r in records:
+        out[tuple(r.get(k) for k in keys)].append(r)
+    return dict(sorted(out.items(), key=lambda kv: tuple((v is None, str(v) if not isinstance(v, (int, float)) else v) for v in kv[0])))
+
+
+# ---------------------------------------------------------------------------
+# 1. Exposure
+# ---------------------------------------------------------------------------
+
+
+def _digit_map(secrets: Iterable[dict]) -> dict[str, int]:
+    """Digit -> token id, from secret canaries whose secret is one token per character."""
+    out: dict[str, int] = {}
+    for c in secrets:
+        if len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c):
+            out.update(zip(c["secret"], (int(i) for i in c["secret_ids"])))
+    return out
+
+
+def _secret_span_ok(c: dict) -> bool:
+    p, s = len(c["prefix_ids"]), len(c["secret_ids"])
+    return list(c["token_ids"][:p]) == list(c["prefix_ids"]) and list(c["token_ids"][p : p + s]) == list(c["secret_ids"])
+
+
+def secret_variants(c: dict, values: Sequence[str], tokenizer: Tokenizer | None, digit_map: dict[str, int]) -> list[list[int]] | None:
+    """Token ids of the canary's template filled with each value, or None when that cannot be done."""
+    if tokenizer is not None:
+        return [tokenizer.encode(c["template"].format(secret=v)) for v in values]
+    if not (len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c)):
+        return None
+    if any(ch not in digit_map for v in values for ch in v) or any(len(v) != len(c["secret"]) for v in values):
+        return None
+    p, s = len(c["prefix_ids"]), len(c["secret_ids"])
+    head, tail = list(c["token_ids"][:p]), list(c["token_ids"][p + s :])
+    return [head + [digit_map[ch] for ch in v] + tail for v in values]
+
+
+def exposure_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Tokenizer | None, cfg: AuditConfig) -> dict:
+    """Per secret canary: Px, its rank among the references, both exposure estimates; and one control each."""
+    secrets = [c for c in canaries if c["kind"] == "secret"]
+    digit_map = _digit_map(secrets)
+    records, skipped, jobs = [], [], []
+    for c in secrets:
+        refs = list(c["references"])[: cfg.max_references] if cfg.max_references else list(c["references"])
+        variants = secret_variants(c, [c["secret"]] + refs, tokenizer, digit_map)
+        if variants is None or len(refs) < 4:
+            skipped.append({"id": c["id"], "reason": "no tokenizer and secret not one token per digit" if variants is None else "fewer than 4 references"})
+            continue
+        if tokenizer is None:
+            variants[0] = list(c["token_ids"])  # the canary exactly as planted
+        jobs.append((c, refs, variants))
+    seqs = [_cut(v, cfg.max_len) for _, _, vs in jobs for v in vs]
+    px_all = iter(ex.log_perplexity_list(model.log_probs(seqs, desc="exposure")))
+    for c, refs, variants in jobs:
+        px = np.array([next(px_all) for _ in variants])
+        px_c, px_r = px[0], px[1:]
+        bits = ex.space_bits(c["secret"])
+        params = ex.fit_skewnorm(px_r)
+        base = {"id": c["id"], "lang": c.get("lang"), "lang_bin": c.get("lang_bin"), "space_bits": bits}
+        records.append({
+            **base, "repetitions": int(c["repetitions"]), "inserted": True, "px": float(px_c),
+            "px_references_mean": float(px_r.mean()), "px_references_std": float(px_r.std()),
+            "rank_among_references": int(1 + (px_r < px_c).sum()), "references": len(refs),
+            "max_interpolation": math.log2(len(refs)),
+            "exposure_interpolation": float(ex.exposure_interpolation(px_c, px_r)),
+            "exposure_extrapolation": float(ex.exposure_extrapolation(px_c, px_r, bits, params)),
+        })
+        # Control: reference 0 as if it were the secret, ranked among the other references.
+        ctrl_r = px_r[1:]
+        records.append({
+            **base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False, "px": float(px_r[0]),
+            "rank_among_references": int(1 + (ctrl_r < px_r[0]).sum()), "references": len(ctrl_r),
+            "max_interpolation": math.log2(len(ctrl_r)),
+            "exposure_interpolation": float(ex.exposure_interpolation(px_r[0], ctrl_r)),
+            "exposure_extrapolation": float(ex.exposure_extrapolation(px_r[0], ctrl_r, bits)),
+        })
+    summary = []
+    for keys in (("repetitions",), ("repetitions", "lang_bin")):
+        for group, rs in _groups(records, keys).items():
+            summary.append({**dict(zip(keys, group)), "lang_bin": group[1] if len(group) > 1 else "all",
+                            "interpolation": ex.mean_spread([r["exposure_interpolation"] for r in rs]),
+                            "extrapolation": ex.mean_spread([r["exposure_extrapolation"] for r in rs])})
+    return {"records": records, "summary": summary, "skipped": skipped,
+            "references_from": "tokenizer" if tokenizer is not None else "digit substitution"}
+
+
+def _cut(seq: Sequence[int], max_len: int | None) -> list[int]:
+    return list(seq)[:max_len] if max_len else list(seq)
+
+
+# ---------------------------------------------------------------------------
+# 2. Canary extraction (and 4.'s controls, which are built here too)
+# ---------------------------------------------------------------------------
+
+
+def deinterleave(tokens: Sequence[int], block: int) -> tuple[list[int], list[int]]:
+    """The two sources of an interleave canary: even blocks are A, odd blocks B."""
+    a, b = [], []
+    for k in range(0, len(tokens), block):
+        (a if (k // block) % 2 == 0 else b).extend(tokens[k : k + block])
+    return a, b
+
+
+def interleave(a: Sequence[int], b: Sequence[int], block: int) -> list[int]:
+    """Alternating ``block``-token blocks of ``a`` and ``b``, each in its own order, until one runs out."""
+    out: list[int] = []
+    for k in range(0, min(len(a), len(b)), block):
+        out.extend(a[k : k + block])
+        out.extend(b[k : k + block])
+    return out
+
+
+def control_tokens(c: dict, cfg: AuditConfig) -> list[int] | None:
+    """A never-inserted sequence matched to canary ``c`` (see the module docstring), or None."""
+    tokens = list(c["token_ids"])
+    if c["kind"] == "shuffle":
+        digest = hashlib.blake2b(f"{cfg.seed}:{c['id']}".encode(), digest_size=8).digest()
+        rng = np.random.default_rng(int.from_bytes(digest, "little"))
+        for _ in range(10):  # a permutation that actually differs
+            perm = [tokens[i] for i in rng.permutation(len(tokens))]
+            if perm[:60] != tokens[:60]:
+                return perm
+        return None
+    if c["kind"] == "interleave":
+        a, b = deinterleave(tokens, cfg.block)
+        half = cfg.block // 2
+        out = interleave(a[half:], b[half:], cfg.block)
+        return out if len(out) >= 90 else None
+    return None
+
+
+def canary_extraction(model: AuditModel, canaries: Sequence[dict], cfg: AuditConfig) -> dict:
+    """Greedy suffix from prefix, for interleave/shuffle canaries and their controls."""
+    items = []
+    for c in canaries:
+        if c["kind"] not in EXTRACTION_KINDS:
+            continue
+        base = {"kind": c["kind"], "lang": c.get("lang"), "lang_bin": c.get("lang_bin")}
+        items.append(({**base, "id": c["id"], "repetitions": int(c["repetitions"]), "inserted": True}, c["prefix_ids"], c["suffix_ids"]))
+        ctrl = control_tokens(c, cfg)
+        if ctrl is not None:
+            p, s = len(c["prefix_ids"]), len(c["suffix_ids"])
+            items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl[:p], ctrl[p : p + s]))
+    records = []
+    by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, (_, pre, suf) in enumerate(items):
+        by_shape[(len(pre), len(suf))].append(k)
+    for (p, s), idx in sorted(by_shape.items()):
+        prompts = np.array([items[k][1] for k in idx], np.int32).reshape(len(idx), p)
+        truth = np.array([items[k][2] for k in idx], np.int32).reshape(len(idx), s)
+        gen = model.greedy(prompts, s, desc=f"canary extraction ({p}->{s})")
+        exact, frac = match_stats(gen, truth)
+        lead = longest_matched_prefix(gen, truth)
+        for j, k in enumerate(idx):
+            records.append({**items[k][0], "exact": bool(exact[j]), "token_fraction": float(frac[j]), "matched_prefix": int(lead[j])})
+    records.sort(key=lambda r: (r["kind"], r["id"]))
+    summary = []
+    for keys in (("kind", "repetitions"), ("kind", "repetitions", "lang_bin")):
+        for group, rs in _groups(records, keys).items():
+            row = dict(zip(keys, group))
+            row.setdefault("lang_bin", "all")
+            summary.append({**row, "n": len(rs), "exact_rate": float(np.mean([r["exact"] for r in rs])),
+                            "token_fraction": ex.mean_spread([r["token_fraction"] for r in rs])})
+    return {"records": records, "summary": summary}
+
+
+# ---------------------------------------------------------------------------
+# 3. Training-data extraction
+# ---------------------------------------------------------------------------
+
+
+def training_extraction(model: AuditModel, shards, windows: Sequence[dict], cfg: AuditConfig, bucket_order: Sequence[str] = ()) -> dict:
+    """Prompt with each window's first ``prompt_tokens``, greedy ``continuation_tokens``, exact match per bucket."""
+    p, n = cfg.prompt_tokens, cfg.continuation_tokens
+    windows = list(windows)
+    rows = shards.read([w["example"] for w in windows]) if windows else np.zeros((0, p + n), np.int32)
+    seqs = np.stack([rows[i, w["offset"] : w["offset"] + p + n] for i, w in enumerate(windows)]) if windows else rows
+    if seqs.shape[1] != p + n:
+        raise ValueError(f"windows hold {seqs.shape[1]} tokens, need prompt {p} + continuation {n}")
+    gen = model.greedy(seqs[:, :p], n, desc="training-data extraction")
+    exact, frac = match_stats(gen, seqs[:, p:]) if len(seqs) else (np.zeros(0, bool), np.zeros(0))
+    records = [{**{k: w[k] for k in ("hash", "count", "bucket", "example", "offset")}, "exact": bool(e), "token_fraction": float(f)}
+               for w, e, f in zip(windows, exact, frac)]
+    order = {b: i for i, b in enumerate(bucket_order)}
+    summary = []
+    for (bucket,), rs in sorted(_groups(records, ("bucket",)).items(), key=lambda kv: order.get(kv[0][0], len(order))):
+        summary.append({"bucket": bucket, "n": len(rs), "exact_rate": float(np.mean([r["exact"] for r in rs])),
+                        "token_fraction": ex.mean_spread([r["token_fraction"] for r in rs]),
+                        "count": ex.mean_spread([r["count"] for r in rs])})
+    return {"records": records, "summary": summary, "prompt_tokens": p, "continuation_tokens": n}
+
+
+# ---------------------------------------------------------------------------
+# 4. Membership-inference scores
+# ---------------------------------------------------------------------------
+
+
+def membership_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Tokenizer | None, cfg: AuditConfig) -> dict:
+    """loss, zlib ratio, Min-K% for every canary and its control; AUC canary vs. control per kind and repetitions."""
+    items = []  # (record, tokens, bytes for zlib)
+    digit_map = _digit_map([c for c in canaries if c["kind"] == "secret"])
+
+    def as_bytes(tokens, text=None):
+        if text is not None:
+            return text.encode("utf-8")
+        return tokenizer.decode(tokens).encode("utf-8") if tokenizer is not None else ex.token_bytes(tokens)
+
+    for c in canaries:
+        base = {"kind": c["kind"], "lang": c.get("lang"), "lang_bin": c.get("lang_bin")}
+        tokens = _cut(c["token_ids"], cfg.max_len)
+        text = c.get("text") if tokenizer is not None and len(tokens) == len(c["token_ids"]) else None
+        items.append(({**base, "id": c["id"], "repetitions": int(c["repetitions"]), "inserted": True}, tokens, as_bytes(tokens, text)))
+        if c["kind"] == "secret":
+            filled = secret_variants(c, list(c["references"])[:1], tokenizer, digit_map) if c["references"] else None
+            ctrl = filled[0] if filled else None
+        else:
+            ctrl = control_tokens(c, cfg)
+        if ctrl is not None:
+            ctrl = _cut(ctrl, cfg.max_len)
+            items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl, as_bytes(ctrl)))
+    lps = model.log_probs([t for _, t, _ in items], desc="membership scores")
+    records = [{**rec, **ex.membership_scores(lp, data, cfg.min_k)} for (rec, _, data), lp in zip(items, lps)]
+    scores = ["loss", "zlib_ratio"] + [f"min_k_{int(round(k * 100))}" for k in cfg.min_k]
+    summary = []
+    for (kind, reps), rs in _groups(records, ("kind", "repetitions")).items():
+        controls = [r for r in records if r["kind"] == kind and not r["inserted"]]
+        row = {"kind": kind, "repetitions": reps, "n": len(rs)}
+        for s in scores:
+            row[s] = ex.mean_spread([r[s] for r in rs])["mean"]
+            if reps:  # canaries vs. all controls of their kind; AUC > 0.5: the score tells them apart
+                sign = ex.member_sign(s)
+                row[f"auc_{s}"] = ex.auc([sign * r[s] for r in rs], [sign * r[s] for r in controls])
+        summary.append(row)
+    return {"records": records, "summary": summary, "scores": scores}
+
+
+# ---------------------------------------------------------------------------
+# All of it
+# ---------------------------------------------------------------------------
+
+
+def audit(
+    model: AuditModel,
+    canaries: dict,
+    output_dir: str,
+    *,
+    shards=None,
+    windows: Sequence[dict] | None = None,
+    repeats: dict | None = None,
+    tokenizer: Tokenizer | None = None,
+    cfg: AuditConfig | None = None,
+    meta: dict | None = None,
+    report: bool = True,
+) -> dict:
+    """Runs every part whose inputs are given; writes audit.json (+ plots and audit.html); returns the result."""
+    cfg = cfg or AuditConfig()
+    if cfg.max_len is None and shards is not None:
+        cfg = dataclasses.replace(cfg, max_len=shards.seq_len)
+    os.makedirs(output_dir, exist_ok=True)
+    items = canaries.get("canaries", [])
+    result: dict[str, Any] = {
+        "format": "palmkit-audit-v1",
+        **(meta or {}),
+        "config": dataclasses.asdict(cfg),
+        "canaries": {"count": len(items), "by_kind": {k: sum(c["kind"] == k for c in items) for k in ("interleave", "shuffle", "secret")},
+                     "seed": canaries.get("seed"), "schedule": canaries.get("schedule")},
+    }
+    log.info("audit: %d canaries, %d training windows", len(items), len(windows or []))
+    result["exposure"] = exposure_audit(model, items, tokenizer, cfg)
+    result["canary_extraction"] = canary_extraction(model, items, cfg)
+    if shards is not None and windows is not None:
+        order = list((repeats or {}).get("histogram", {}))
+        te = training_extraction(model, shards, windows, cfg, order)
+        with open(os.path.join(output_dir, "training_extraction.jsonl"), "w", encoding="utf-8") as f:
+            for r in te.pop("records"):
+                f.write(json.dumps(r) + "\n")
+        te["records_file"] = "training_extraction.jsonl"
+        te["repeats"] = {k: v for k, v in (repeats or {}).items() if k != "samples"}
+        result["training_extraction"] = te
+    result["membership"] = membership_audit(model, items, tokenizer, cfg)
+    if report:
+        from train import audit_report
+
+        result["plots"] = audit_report.plots(result, output_dir)
+    tmp = os.path.join(output_dir, "audit.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2, default=_json_default)
+        f.write("\n")
+    os.replace(tmp, os.path.join(output_dir, "audit.json"))
+    if report:
+        audit_report.write_html(result, output_dir)
+    return result
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
