@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import zstandard  # noqa: E402
 
 from mixtures.recipe import recipe_from_dict  # noqa: E402
+from mixtures.shards import ShardSet, write_shard  # noqa: E402
 from mixtures.vocab import VocabConfig, load, train_vocab  # noqa: E402
 from pipeline.options import build_options  # noqa: E402
 from pipeline.sample import sentence_lines  # noqa: E402
@@ -162,6 +163,16 @@ def main() -> None:
         written = sum(s["document_tokens"] for s in manifest["sources"].values())
         assert written == tokens + len(texts), (written, tokens)  # every token once, plus one eos per document
         raw_rate, job_rate = tokens / statistics.median(raw_s), tokens / statistics.median(job_s)
+        if w == 1:
+            # How much of the job is mixtures.shards.write_shard (pure-Python CRC32C and varints):
+            # the same rows written again, alone, on one core.
+            shard_dir = os.path.join(work, "shards")
+            rows = ShardSet(shard_dir).read(range(manifest["examples"]))
+            t0 = time.perf_counter()
+            write_shard(os.path.join(work, "rewrite.tfrecord"), rows)
+            write_s = time.perf_counter() - t0
+            print(f"  mixtures.shards.write_shard of the same {len(rows):,} rows alone: {write_s:.2f} s "
+                  f"({write_s / statistics.median(job_s):.0%} of the 1-worker job's median)")
         mode = "in-memory" if w == 1 else "multi-processing"
         print(f"{w} worker(s) ({mode}): raw encode median {statistics.median(raw_s):.2f} s = {raw_rate / 1e6:.2f} M tokens/s; "
               f"palmkit tokenize median {statistics.median(job_s):.2f} s = {job_rate / 1e6:.2f} M tokens/s; "

@@ -209,7 +209,7 @@ def test_tokenizer_command_and_demo_stages(corpus, tmp_path, capsys):
     assert "too small for the sample's characters" in capsys.readouterr().err
 
     result = run_demo_stages(corpus["root"], str(tmp_path / "demo"), _options(1))
-    assert set(result) == {"vocab", "vocab_pieces", "plan", "plan_table", "shards", "examples", "tokens", "sources", "warnings"}
+    assert set(result) >= {"vocab", "vocab_pieces", "plan", "plan_table", "shards", "examples", "tokens", "sources", "warnings"}
     assert os.path.exists(result["vocab"]) and os.path.exists(result["plan_table"])
     assert ShardSet(result["shards"]).num_examples == result["examples"] > 0
     assert result["tokens"] == result["examples"] * load_recipe("demo").seq_len
