@@ -209,6 +209,18 @@ def language_bins(tokens: Mapping[str, int], large_share: float) -> dict[str, st
     return dict(sorted(out.items()))
 
 
+def largest_per_bin(plan, large_share: float, exclude: Iterable[str] = ("code",)) -> tuple[str, ...]:
+    """The largest language of each bin (large first), ``exclude`` left out: a small demo's ``languages``."""
+    tokens = {lang: n for lang, n in language_tokens(plan).items() if lang not in set(exclude)}
+    bins = language_bins(language_tokens(plan), large_share)
+    out = []
+    for b in BINS:
+        langs = [lang for lang in tokens if bins[lang] == b]
+        if langs:
+            out.append(max(langs, key=lambda lang: (tokens[lang], lang)))
+    return tuple(out)
+
+
 @dataclasses.dataclass(frozen=True)
 class Schedule:
     """What the job plants: bins of the scheduled languages and the groups each language is sampled in."""
