@@ -66,6 +66,24 @@ import numpy as np
 from filters import minhash
 from filters.document import Document
 
+__all__ = [
+    "METRICS_NAMESPACE",
+    "ConnectedComponents",
+    "DedupConfig",
+    "Deduplicate",
+    "ExactDedup",
+    "ExactDedupConfig",
+    "ExactVerify",
+    "LshParameters",
+    "NearDedup",
+    "NearDedupConfig",
+    "bucket_edges",
+    "exact_jaccard",
+    "lsh_parameters",
+    "shingle_choice",
+    "survivor_rank",
+]
+
 log = logging.getLogger(__name__)
 
 METRICS_NAMESPACE = "dedup"
