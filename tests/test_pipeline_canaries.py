@@ -252,6 +252,14 @@ def test_canaries_json_record(corpus, planted):
                      ("en", "secret"): 2}
     sp = corpus["sp"]
     texts = {f"{d['source']}/{d['lang']}/{d['id']}": d["text"] for d in corpus_documents()}
+    # Source documents: the best-ranked eligible ones of each language (seeded hash order), none twice.
+    schedule = canaries.Schedule(TEST_CANARIES, {}, {"en": "large", "de": "small"}, {})
+    for lang, need in (("en", 6), ("de", 2)):
+        eligible = [next(canaries._eligible(((k.split("/")[0], lang), k, sp.encode(t)), schedule), None)
+                    for k, t in texts.items() if k.split("/")[1] == lang]
+        best = [d[1] for d in sorted((e[1] for e in eligible if e), key=canaries._rank)[:need]]
+        used = [k for c in record["canaries"] if c["lang"] == lang for k in c["source_ids"]]
+        assert sorted(used) == sorted(best) and len(set(used)) == len(used)
     for c in record["canaries"]:
         assert set(c) >= {"id", "kind", "lang", "lang_bin", "repetitions", "source_ids", "text", "token_ids", "prefix_ids"}
         assert c["lang_bin"] == {"en": "large", "de": "small"}[c["lang"]]
@@ -353,3 +361,20 @@ def test_same_canaries_and_bytes_on_one_and_two_workers(corpus, planted, tmp_pat
     assert files[0]["manifest.json"] == open(os.path.join(planted["out"], "manifest.json"), "rb").read()
     # The canary record differs only in where it is (none of it names the shard folder).
     assert json.loads(files[0]["canaries.json"]) == planted["record"]
+
+
+@pytest.mark.slow
+def test_demo_stages_plant_canaries(corpus, tmp_path):
+    from pipeline.demo_stages import DEMO_CANARIES, run_demo_stages
+
+    result = run_demo_stages(corpus["root"], str(tmp_path / "demo"), build_options(workers=1))
+    path = result["canaries"]
+    assert path == str(tmp_path / "demo" / "shards.canaries.json") and not path.startswith(result["shards"] + "/")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    record = canaries.read_canaries(path)
+    assert sorted(set(record["schedule"]["lang_bins"].values())) == ["large", "small"]
+    assert {c["repetitions"] for c in record["canaries"]} == set(DEMO_CANARIES.repetitions) == {1, 10, 100}
+    assert {c["kind"] for c in record["canaries"]} == {"interleave", "shuffle", "secret"}
+    manifest = ShardSet(result["shards"]).manifest
+    assert manifest["canary_tokens"] == record["total_canary_tokens"] > 0
+    assert record["training_tokens"] == result["tokens"]
