@@ -355,20 +355,30 @@ def build_canaries(schedule: Schedule, ranked: Mapping[str, Sequence[tuple]], sp
             template = cfg.secret_templates[n % len(cfg.secret_templates)]
             add(lang, "secret", reps, group, source_ids=[], template=template)
 
-    # Secrets: distinct across canaries, drawn in id order; references exclude every inserted secret.
+    # Secrets: distinct across canaries, drawn in id order (references come later: draw_references).
     secrets = [c for c in out if c["kind"] == "secret"]
     taken: set[str] = set()
     for c in secrets:
         c["secret"] = draw_values(_rng(seed, "secret", c["id"]), cfg.secret_digits, 1, exclude=taken)[0]
         taken.add(c["secret"])
     for c in secrets:
-        c["references"] = draw_values(_rng(seed, "references", c["id"]), cfg.secret_digits, cfg.num_references,
-                                      exclude=taken)
         before, after = c["template"].split(SLOT)
         prefix, secret_ids = sp.encode(before), sp.encode(c["secret"])
         ids = prefix + secret_ids + (sp.encode(after) if after else [])
         c.update(text=before + c["secret"] + after, token_ids=ids, prefix_ids=prefix, secret_ids=secret_ids)
     return out
+
+
+def draw_references(canaries: Sequence[dict], cfg: CanaryConfig) -> None:
+    """Adds ``references`` to every secret canary: ``num_references`` values drawn like its secret, none inserted.
+
+    Done on the driver when the record is written, so the job never carries them.
+    """
+    taken = {c["secret"] for c in canaries if c["kind"] == "secret"}
+    for c in canaries:
+        if c["kind"] == "secret":
+            c["references"] = draw_values(_rng(cfg.seed, "references", c["id"]), cfg.secret_digits,
+                                          cfg.num_references, exclude=taken)
 
 
 def shortfalls(schedule: Schedule, canaries: Sequence[Mapping]) -> list[str]:
@@ -546,6 +556,14 @@ def budget_warning(total_canary_tokens: int, training_tokens: int, max_fraction:
             f"{training_tokens} training tokens, above canaries.max_fraction={max_fraction:g}")
 
 
+def remove_stale(output: str) -> None:
+    """Removes ``default_path(output)`` left by an earlier run that planted canaries (this one plants none)."""
+    path = default_path(output)
+    if os.path.exists(path):
+        log.warning("canaries: removing %s from an earlier run (this run plants no canaries)", path)
+        os.remove(path)
+
+
 def read_canaries(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -592,6 +610,7 @@ class CanaryJob:
     def finish(self, manifest: Mapping) -> dict:
         """Writes canaries.json (mode 0600), logs shortfalls and the budget warning; returns the record."""
         canaries = [{k: v for k, v in c.items() if not k.startswith("_")} for c in self.canaries()]
+        draw_references(canaries, self.cfg)
         record = {
             "format": FORMAT,
             "seed": self.cfg.seed,

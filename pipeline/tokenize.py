@@ -375,6 +375,8 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
         job = canary_plant.CanaryJob(cfg.canaries, plan, rates, buckets, model_path, recipe.seed,
                                      canaries_out or canary_plant.default_path(output))
         job.prepare(output)
+    else:
+        canary_plant.remove_stale(output)
     clear_outputs(output)
     os.makedirs(output, exist_ok=True)
     with beam.Pipeline(options=options) as p:

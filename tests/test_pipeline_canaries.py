@@ -174,6 +174,8 @@ def test_secrets_and_references_come_from_one_distribution(corpus):
                        secret_templates=("my secret number is {secret}", "the code is {secret}."))
     sp = corpus["sp"]
     built = canaries.build_canaries(_schedule(cfg), {}, sp)
+    assert not any("references" in c for c in built)  # the job does not carry them
+    canaries.draw_references(built, cfg)
     assert len(built) == 120 and {c["kind"] for c in built} == {"secret"}
     secrets = [c["secret"] for c in built]
     assert len(set(secrets)) == len(secrets) and all(re.fullmatch(r"\d{9}", s) for s in secrets)
@@ -196,7 +198,9 @@ def test_secrets_and_references_come_from_one_distribution(corpus):
         digits = np.array([int(d) for v in values for d in v])
         assert stats.chisquare(np.bincount(digits, minlength=10)).pvalue > 1e-3
     # Deterministic: the same seed draws the same values.
-    assert canaries.build_canaries(_schedule(cfg), {}, sp)[7]["references"] == built[7]["references"]
+    again = canaries.build_canaries(_schedule(cfg), {}, sp)
+    canaries.draw_references(again, cfg)
+    assert again == built
 
 
 def test_clear_of_tail_moves_canary_copies_out_of_the_dropped_tail():
@@ -325,6 +329,11 @@ def test_the_record_stays_out_of_the_shard_folder(corpus, tmp_path):
     out = str(tmp_path / "s")
     with pytest.raises(ValueError, match="kept apart from the shards"):
         _run(corpus, out, canaries_out=os.path.join(out, "canaries.json"))
+    # A later run without canaries removes the record an earlier one left beside the same folder.
+    with open(out + ".canaries.json", "w") as f:
+        f.write("{}")
+    _run(corpus, out, cfg=CanaryConfig())
+    assert not os.path.exists(out + ".canaries.json")
 
 
 def test_tokenize_command_plants_canaries(corpus, tmp_path, capsys):
