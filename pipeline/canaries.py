@@ -15,8 +15,9 @@ Where they go (``palmkit tokenize``, inside the Beam job):
 
     encoded docs ─┬─ (the usual sampling, bucketing, packing)
                   └─ Eligible: length in [min, max] and a scheduled language
-                     ─ TopPerLang: the lowest unit_hash(seed, doc key) per language
+                     ─ TopPerLang: the lowest hash of (seed, doc key) per language
                      ─ Build (one worker): canaries, written to <canaries.json>.partial
+                       (the driver adds the secrets' references when it writes canaries.json)
                      ─ Copies: each copy its own document, with a seeded sort key,
                        into a bucket of its source ──▶ joins the usual packing buckets
 
