@@ -66,11 +66,34 @@ class _WriteShardFn(beam.DoFn):
         path = f"{self.output.rstrip('/')}/{group}/{name}"
         write_atomically(path, encode_lines(lines, self.suffix.endswith(".zst")))
         beam.metrics.Metrics.counter("write", "shards").inc()
-        yield {"group": group, "file": f"{group}/{name}", "records": len(lines)}
+        yield {"group": group, "shard": shard, "num_shards": num_shards, "file": f"{group}/{name}", "records": len(lines)}
+
+
+class _WriteEmptyShardsFn(beam.DoFn):
+    """Writes an empty file for each shard that no record hashed to.
+
+    A folder whose files say ``-of-00006`` then always holds six files, so a
+    missing file always means an incomplete job, never an unlucky hash.
+    """
+
+    def __init__(self, output: str, suffix: str):
+        self.output = output
+        self.suffix = suffix
+
+    def process(self, element):
+        (group, num_shards), written = element
+        for shard in sorted(set(range(num_shards)) - set(written)):
+            name = f"part-{shard:05d}-of-{num_shards:05d}{self.suffix}"
+            write_atomically(f"{self.output.rstrip('/')}/{group}/{name}", encode_lines([], self.suffix.endswith(".zst")))
+            yield {"group": group, "shard": shard, "num_shards": num_shards, "file": f"{group}/{name}", "records": 0}
 
 
 class WriteJsonlShards(beam.PTransform):
-    """``(group, sort_key, json_line)`` → shards under ``output/group/``; yields one summary per shard."""
+    """``(group, sort_key, json_line)`` → shards under ``output/group/``; yields one summary per shard.
+
+    Every one of a group's ``num_shards`` files exists, empty where no record
+    hashed to it.
+    """
 
     def __init__(self, output: str, suffix: str = ".jsonl.zst", records_per_shard: int = 10_000):
         super().__init__()
@@ -91,9 +114,16 @@ class WriteJsonlShards(beam.PTransform):
             n = max(1, math.ceil(counts[group] / per_shard))
             return (group, shard_of(key, n), n), (key, line)
 
-        return (
+        written = (
             triples
             | "AssignShard" >> beam.Map(assign, beam.pvalue.AsDict(counts))
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShardFn(self.output, self.suffix))
         )
+        empty = (
+            written
+            | "ShardsOfGroup" >> beam.Map(lambda r: ((r["group"], r["num_shards"]), r["shard"]))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteEmpty" >> beam.ParDo(_WriteEmptyShardsFn(self.output, self.suffix))
+        )
+        return (written, empty) | "AllShards" >> beam.Flatten()

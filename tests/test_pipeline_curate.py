@@ -162,7 +162,15 @@ def test_same_bytes_with_one_or_two_workers_and_on_rerun(corpus, tmp_path):
     assert sorted(d["id"] for d in read_zst_lines(tmp_path / "one" / "curated")) == sorted(
         d["id"] for d in read_zst_lines(tmp_path / "two" / "curated")
     )
-    assert any("-of-00002" in k or "-of-00003" in k for k in again)
+    folders: dict[str, list[str]] = {}
+    for k in again:
+        if k.startswith("curated/"):
+            folder, name = k.rsplit("/", 1)
+            folders.setdefault(folder, []).append(name)
+    assert any(len(names) > 1 for names in folders.values())
+    for names in folders.values():
+        # Every shard of a folder says the same total, and that total is how many there are: no stale shard.
+        assert {n.split("-of-")[1] for n in names} == {f"{len(names):05d}.jsonl.zst"}
 
 
 def test_curate_transform_with_test_pipeline():

@@ -47,6 +47,17 @@ def test_same_bytes_with_one_or_two_workers(tmp_path):
     assert one == two and len(one) == 5
 
 
+def test_shards_no_record_hashed_to_still_exist(tmp_path):
+    # 3 records, 1 per shard: some of the 3 shards get none by hash, yet all 3 files exist.
+    triples = [("g", k, k) for k in ("a", "b", "c")]
+    counts = {shard_of(k, 3) for _, k, _ in triples}
+    assert len(counts) < 3  # the case this test is about
+    run(tmp_path, triples, per_shard=1)
+    names = sorted(p.name for p in (tmp_path / "g").iterdir())
+    assert names == [f"part-{i:05d}-of-00003.jsonl.zst" for i in range(3)]
+    assert sorted(read_group(tmp_path / "g")) == ["a", "b", "c"]
+
+
 def test_encode_lines_is_deterministic():
     assert encode_lines(["a", "b"], True) == encode_lines(["a", "b"], True)
     assert encode_lines(["a", "b"], False) == b"a\nb\n"
