@@ -218,7 +218,7 @@ def count_tokens(curated_dir: str, model_path: str, options, cache_dir: str | No
         with FileSystems.open(cache_path) as f:
             log.info("token counts from cache %s", cache_path)
             return json.loads(f.read().decode("utf-8"))["counts"]
-    scratch = cache_dir or tempfile.mkdtemp(prefix="palmkit-counts-")
+    scratch = cache_dir or tempfile.mkdtemp(prefix="palmkit-counts-")  # removed below when ours
     out_path = f"{scratch.rstrip('/')}/.counts-{key}.json"
     with beam.Pipeline(options=options) as p:
         (
@@ -235,6 +235,8 @@ def count_tokens(curated_dir: str, model_path: str, options, cache_dir: str | No
     with FileSystems.open(out_path) as f:
         record = json.loads(f.read().decode("utf-8"))
     FileSystems.delete([out_path])
+    if not cache_dir:
+        os.rmdir(scratch)
     record["key"] = key
     if cache_path:
         write_atomically(cache_path, json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))
