@@ -465,18 +465,24 @@ def exact_jaccard(a: bytes, b: bytes) -> float:
     return inter / union if union else 1.0
 
 
-def _attach_left_set(element):
-    """(u, {"pair": [v...], "set": [shingles of u]}) -> (v, (u, shingles of u)) per pair."""
-    u, grouped = element
+def _pair_to_ends(pair):
+    u, v = pair
+    yield u, pair
+    yield v, pair
+
+
+def _send_set_to_pairs(element):
+    """(x, {"pair": pairs touching x, "set": [shingles of x]}) -> (pair, shingles of x) per distinct pair."""
+    _, grouped = element
     sets = list(grouped["set"])
     if not sets:
         return
-    for v in set(grouped["pair"]):
-        yield v, (u, sets[0])
+    for pair in set(grouped["pair"]):
+        yield pair, sets[0]
 
 
 class _CheckPairFn(beam.DoFn):
-    """(v, {"left": [(u, set_u)...], "set": [set_v]}) -> edges (u, v) at exact Jaccard >= threshold."""
+    """(pair, [set_u, set_v]) -> the pair, if its exact Jaccard reaches the threshold."""
 
     def __init__(self, threshold: float):
         self.threshold = threshold
@@ -484,23 +490,25 @@ class _CheckPairFn(beam.DoFn):
         self.verified = _counter("near:verified_pairs")
 
     def process(self, element):
-        v, grouped = element
-        sets = list(grouped["set"])
-        if not sets:
-            return
-        for u, set_u in grouped["left"]:
-            self.checked.inc()
-            if exact_jaccard(set_u, sets[0]) >= self.threshold:
-                self.verified.inc()
-                yield u, v
+        pair, sets = element
+        sets = list(sets)
+        if len(sets) != 2:
+            return  # an endpoint without shingles cannot be a near-duplicate
+        self.checked.inc()
+        if exact_jaccard(sets[0], sets[1]) >= self.threshold:
+            self.verified.inc()
+            yield pair
 
 
 class ExactVerify(beam.PTransform):
     """Candidate pairs (u, v) + shingle sets (rank, bytes) -> the pairs at exact Jaccard >= threshold.
 
-    Pairs are made distinct (a pair meets in up to b buckets), joined with u's
-    set keyed by u, then with v's set keyed by v. Nothing is held beyond one
-    document's candidate pairs and the sets they need.
+    Each pair goes to both of its ends; one CoGroupByKey with the sets sends
+    each end's set to each distinct pair it is in (a pair found in several
+    buckets is checked once), and a GroupByKey on the pair brings the two
+    sets together. Every document's shingle hashes (4 bytes per shingle) are
+    shuffled once; a node holds only its own pairs and set, a pair its two
+    sets.
     """
 
     def __init__(self, threshold: float):
@@ -509,14 +517,11 @@ class ExactVerify(beam.PTransform):
 
     def expand(self, pairs_and_sets):
         pairs, sets = pairs_and_sets
-        left = (
-            {"pair": pairs | "Distinct" >> beam.Distinct(), "set": sets}
-            | "JoinLeft" >> beam.CoGroupByKey()
-            | "AttachLeft" >> beam.FlatMap(_attach_left_set)
-        )
         return (
-            {"left": left, "set": sets}
-            | "JoinRight" >> beam.CoGroupByKey()
+            {"pair": pairs | "ToEnds" >> beam.FlatMap(_pair_to_ends), "set": sets}
+            | "JoinSets" >> beam.CoGroupByKey()
+            | "SetsToPairs" >> beam.FlatMap(_send_set_to_pairs)
+            | "GroupPairs" >> beam.GroupByKey()
             | "Check" >> beam.ParDo(_CheckPairFn(self.threshold))
         )
 
