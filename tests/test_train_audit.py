@@ -125,9 +125,14 @@ def test_exposure_planted_high_never_inserted_near_zero(model, planted):
     assert by_id["s-planted"]["rank_among_references"] == 1
     assert by_id["s-planted"]["exposure_interpolation"] == pytest.approx(top)
     assert by_id["s-planted"]["exposure_extrapolation"] > top
-    for cid in ("s-never", "s-planted/control", "s-never/control"):
-        assert by_id[cid]["exposure_interpolation"] < 4.0, by_id[cid]
-        assert by_id[cid]["exposure_extrapolation"] < 4.0, by_id[cid]
+    # Never inserted: the T2 secret, and 5 references per canary ranked among the others.
+    # Their ranks are uniform, so exposure averages 1/ln 2 = 1.44 bits (P(> k bits) = 2^-k each).
+    assert by_id["s-never"]["exposure_interpolation"] < 5.0 and by_id["s-never"]["exposure_extrapolation"] < 5.0
+    controls = [r for r in result["records"] if not r["inserted"]]
+    assert len(controls) == 10
+    for est in ("exposure_interpolation", "exposure_extrapolation"):
+        assert np.mean([r[est] for r in controls]) < 3.0
+        assert max(r[est] for r in controls) < 7.0
     assert result["references_from"] == "digit substitution" and not result["skipped"]
 
 

@@ -9,8 +9,10 @@ token shards and a sample of their 100-token windows with repetition counts
    template filled with its secret and with each of its sampled references is
    scored as a whole sequence; exposure = log₂|R| − log₂ rank, estimated by
    interpolation among the references and by skew-normal extrapolation
-   (``train.exposure``). A *control* per canary is its first reference,
-   ranked among the others the same way: a secret that was never inserted.
+   (``train.exposure``). *Controls*: a few references per canary, chosen at
+   random (seeded; not the first ones, since a list of references may be
+   sorted), each ranked among the others the same way: secrets that were
+   never inserted, whose exposure should average 1/ln 2 ≈ 1.4 bits.
 2. **Canary extraction** (interleave, shuffle; PaLM 2 §4.7): greedy 30 tokens
    from the 60-token prefix; exact match and matched-token fraction.
 3. **Training-data extraction** (PaLM, PaLM 2): for each sampled window,
@@ -39,22 +41,22 @@ self-contained ``audit.html`` (``train.audit_report``).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import math
 import os
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from train import exposure as ex
+# load_canaries, find_tokenizer and Tokenizer are part of this module's API (the command uses them from here).
+from train.audit_canaries import Tokenizer, control_references, control_tokens, digit_map, find_tokenizer, load_canaries, secret_variants  # noqa: F401
 from train.extraction import AuditModel, longest_matched_prefix, match_stats
 
 log = logging.getLogger(__name__)
 
-CANARIES_FORMAT = "palmkit-canaries-v1"
 EXTRACTION_KINDS = ("interleave", "shuffle")
 
 
@@ -67,60 +69,8 @@ class AuditConfig:
     min_k: tuple[float, ...] = (0.1, 0.2)  # Min-K% probability fractions
     block: int = 50  # interleave block size (PaLM 2), for the controls
     max_len: int | None = None  # cut scored sequences to this many tokens (default: the shards' seq_len)
-    seed: int = 0  # shuffle controls
-
-
-class Tokenizer:
-    """A SentencePiece model as the audit uses it: encode, decode, piece count."""
-
-    def __init__(self, model_path: str):
-        import sentencepiece as spm
-
-        self.path = model_path
-        self.sp = spm.SentencePieceProcessor(model_file=model_path)
-        self.size = self.sp.get_piece_size()
-
-    def encode(self, text: str) -> list[int]:
-        return list(self.sp.encode(text))
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.sp.decode([int(i) for i in ids])
-
-
-def load_canaries(path: str) -> dict:
-    """canaries.json, checked for the format and the fields each kind needs (ValueError names what is wrong)."""
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    if data.get("format") != CANARIES_FORMAT:
-        raise ValueError(f"{path}: format is {data.get('format')!r}, expected {CANARIES_FORMAT!r}")
-    need = {"interleave": ("prefix_ids", "suffix_ids"), "shuffle": ("prefix_ids", "suffix_ids"),
-            "secret": ("template", "secret", "references", "prefix_ids", "secret_ids")}
-    for i, c in enumerate(data.get("canaries", [])):
-        kind = c.get("kind")
-        if kind not in need:
-            raise ValueError(f"{path}: canaries[{i}] has unknown kind {kind!r}")
-        missing = [k for k in ("id", "repetitions", "token_ids", *need[kind]) if k not in c]
-        if missing:
-            raise ValueError(f"{path}: canaries[{i}] ({kind}) lacks {', '.join(missing)}")
-    return data
-
-
-def find_tokenizer(canaries: dict, canaries_path: str, override: str | None = None) -> Tokenizer | None:
-    """The SentencePiece model named by ``override`` or canaries.json (relative paths: beside it), if it exists."""
-    vocab = canaries.get("vocab") or {}
-    path = override or vocab.get("path")
-    if not path:
-        return None
-    if not os.path.isabs(path) and not os.path.exists(path):
-        path = os.path.join(os.path.dirname(os.path.abspath(canaries_path)), path)
-    if not os.path.exists(path):
-        log.warning("tokenizer %s not found; secret references fall back to digit substitution", path)
-        return None
-    if not override and vocab.get("sha256"):
-        digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
-        if digest != vocab["sha256"]:
-            log.warning("tokenizer %s has sha256 %s, canaries.json says %s", path, digest[:12], vocab["sha256"][:12])
-    return Tokenizer(path)
+    controls_per_secret: int = 5  # references ranked among the others as never-inserted controls
+    seed: int = 0  # which references are controls; shuffle controls' order
 
 
 def _groups(records: Iterable[dict], keys: Sequence[str]) -> dict[tuple, list[dict]]:
@@ -135,41 +85,14 @@ def _groups(records: Iterable[dict], keys: Sequence[str]) -> dict[tuple, list[di
 # ---------------------------------------------------------------------------
 
 
-def _digit_map(secrets: Iterable[dict]) -> dict[str, int]:
-    """Digit -> token id, from secret canaries whose secret is one token per character."""
-    out: dict[str, int] = {}
-    for c in secrets:
-        if len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c):
-            out.update(zip(c["secret"], (int(i) for i in c["secret_ids"])))
-    return out
-
-
-def _secret_span_ok(c: dict) -> bool:
-    p, s = len(c["prefix_ids"]), len(c["secret_ids"])
-    return list(c["token_ids"][:p]) == list(c["prefix_ids"]) and list(c["token_ids"][p : p + s]) == list(c["secret_ids"])
-
-
-def secret_variants(c: dict, values: Sequence[str], tokenizer: Tokenizer | None, digit_map: dict[str, int]) -> list[list[int]] | None:
-    """Token ids of the canary's template filled with each value, or None when that cannot be done."""
-    if tokenizer is not None:
-        return [tokenizer.encode(c["template"].format(secret=v)) for v in values]
-    if not (len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c)):
-        return None
-    if any(ch not in digit_map for v in values for ch in v) or any(len(v) != len(c["secret"]) for v in values):
-        return None
-    p, s = len(c["prefix_ids"]), len(c["secret_ids"])
-    head, tail = list(c["token_ids"][:p]), list(c["token_ids"][p + s :])
-    return [head + [digit_map[ch] for ch in v] + tail for v in values]
-
-
 def exposure_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Tokenizer | None, cfg: AuditConfig) -> dict:
-    """Per secret canary: Px, its rank among the references, both exposure estimates; and one control each."""
+    """Per secret canary: Px, its rank among the references, both exposure estimates; and its controls."""
     secrets = [c for c in canaries if c["kind"] == "secret"]
-    digit_map = _digit_map(secrets)
+    digits = digit_map(secrets)
     records, skipped, jobs = [], [], []
     for c in secrets:
         refs = list(c["references"])[: cfg.max_references] if cfg.max_references else list(c["references"])
-        variants = secret_variants(c, [c["secret"]] + refs, tokenizer, digit_map)
+        variants = secret_variants(c, [c["secret"]] + refs, tokenizer, digits)
         if variants is None or len(refs) < 4:
             skipped.append({"id": c["id"], "reason": "no tokenizer and secret not one token per digit" if variants is None else "fewer than 4 references"})
             continue
@@ -192,15 +115,16 @@ def exposure_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Token
             "exposure_interpolation": float(ex.exposure_interpolation(px_c, px_r)),
             "exposure_extrapolation": float(ex.exposure_extrapolation(px_c, px_r, bits, params)),
         })
-        # Control: reference 0 as if it were the secret, ranked among the other references.
-        ctrl_r = px_r[1:]
-        records.append({
-            **base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False, "px": float(px_r[0]),
-            "rank_among_references": int(1 + (ctrl_r < px_r[0]).sum()), "references": len(ctrl_r),
-            "max_interpolation": math.log2(len(ctrl_r)),
-            "exposure_interpolation": float(ex.exposure_interpolation(px_r[0], ctrl_r)),
-            "exposure_extrapolation": float(ex.exposure_extrapolation(px_r[0], ctrl_r, bits)),
-        })
+        # Controls: references picked at random (seeded), each ranked among the others as if it were the secret.
+        for k, j in enumerate(control_references(c, len(refs), cfg.controls_per_secret, cfg.seed)):
+            ctrl_r = np.delete(px_r, j)
+            records.append({
+                **base, "id": f"{c['id']}/control{k}", "repetitions": 0, "inserted": False, "px": float(px_r[j]),
+                "reference": refs[j], "rank_among_references": int(1 + (ctrl_r < px_r[j]).sum()), "references": len(ctrl_r),
+                "max_interpolation": math.log2(len(ctrl_r)),
+                "exposure_interpolation": float(ex.exposure_interpolation(px_r[j], ctrl_r)),
+                "exposure_extrapolation": float(ex.exposure_extrapolation(px_r[j], ctrl_r, bits, params)),
+            })
     summary = []
     for keys in (("repetitions",), ("repetitions", "lang_bin")):
         for group, rs in _groups(records, keys).items():
@@ -220,42 +144,6 @@ def _cut(seq: Sequence[int], max_len: int | None) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-def deinterleave(tokens: Sequence[int], block: int) -> tuple[list[int], list[int]]:
-    """The two sources of an interleave canary: even blocks are A, odd blocks B."""
-    a, b = [], []
-    for k in range(0, len(tokens), block):
-        (a if (k // block) % 2 == 0 else b).extend(tokens[k : k + block])
-    return a, b
-
-
-def interleave(a: Sequence[int], b: Sequence[int], block: int) -> list[int]:
-    """Alternating ``block``-token blocks of ``a`` and ``b``, each in its own order, until one runs out."""
-    out: list[int] = []
-    for k in range(0, min(len(a), len(b)), block):
-        out.extend(a[k : k + block])
-        out.extend(b[k : k + block])
-    return out
-
-
-def control_tokens(c: dict, cfg: AuditConfig) -> list[int] | None:
-    """A never-inserted sequence matched to canary ``c`` (see the module docstring), or None."""
-    tokens = list(c["token_ids"])
-    if c["kind"] == "shuffle":
-        digest = hashlib.blake2b(f"{cfg.seed}:{c['id']}".encode(), digest_size=8).digest()
-        rng = np.random.default_rng(int.from_bytes(digest, "little"))
-        for _ in range(10):  # a permutation that actually differs
-            perm = [tokens[i] for i in rng.permutation(len(tokens))]
-            if perm[:60] != tokens[:60]:
-                return perm
-        return None
-    if c["kind"] == "interleave":
-        a, b = deinterleave(tokens, cfg.block)
-        half = cfg.block // 2
-        out = interleave(a[half:], b[half:], cfg.block)
-        return out if len(out) >= 90 else None
-    return None
-
-
 def canary_extraction(model: AuditModel, canaries: Sequence[dict], cfg: AuditConfig) -> dict:
     """Greedy suffix from prefix, for interleave/shuffle canaries and their controls."""
     items = []
@@ -264,7 +152,7 @@ def canary_extraction(model: AuditModel, canaries: Sequence[dict], cfg: AuditCon
             continue
         base = {"kind": c["kind"], "lang": c.get("lang"), "lang_bin": c.get("lang_bin")}
         items.append(({**base, "id": c["id"], "repetitions": int(c["repetitions"]), "inserted": True}, c["prefix_ids"], c["suffix_ids"]))
-        ctrl = control_tokens(c, cfg)
+        ctrl = control_tokens(c, cfg.block, cfg.seed)
         if ctrl is not None:
             p, s = len(c["prefix_ids"]), len(c["suffix_ids"])
             items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl[:p], ctrl[p : p + s]))
@@ -300,12 +188,14 @@ def training_extraction(model: AuditModel, shards, windows: Sequence[dict], cfg:
     """Prompt with each window's first ``prompt_tokens``, greedy ``continuation_tokens``, exact match per bucket."""
     p, n = cfg.prompt_tokens, cfg.continuation_tokens
     windows = list(windows)
-    rows = shards.read([w["example"] for w in windows]) if windows else np.zeros((0, p + n), np.int32)
-    seqs = np.stack([rows[i, w["offset"] : w["offset"] + p + n] for i, w in enumerate(windows)]) if windows else rows
+    if not windows:
+        return {"records": [], "summary": [], "prompt_tokens": p, "continuation_tokens": n}
+    rows = shards.read([w["example"] for w in windows])
+    seqs = np.stack([rows[i, w["offset"] : w["offset"] + p + n] for i, w in enumerate(windows)])
     if seqs.shape[1] != p + n:
         raise ValueError(f"windows hold {seqs.shape[1]} tokens, need prompt {p} + continuation {n}")
     gen = model.greedy(seqs[:, :p], n, desc="training-data extraction")
-    exact, frac = match_stats(gen, seqs[:, p:]) if len(seqs) else (np.zeros(0, bool), np.zeros(0))
+    exact, frac = match_stats(gen, seqs[:, p:])
     records = [{**{k: w[k] for k in ("hash", "count", "bucket", "example", "offset")}, "exact": bool(e), "token_fraction": float(f)}
                for w, e, f in zip(windows, exact, frac)]
     order = {b: i for i, b in enumerate(bucket_order)}
@@ -325,7 +215,7 @@ def training_extraction(model: AuditModel, shards, windows: Sequence[dict], cfg:
 def membership_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Tokenizer | None, cfg: AuditConfig) -> dict:
     """loss, zlib ratio, Min-K% for every canary and its control; AUC canary vs. control per kind and repetitions."""
     items = []  # (record, tokens, bytes for zlib)
-    digit_map = _digit_map([c for c in canaries if c["kind"] == "secret"])
+    digits = digit_map([c for c in canaries if c["kind"] == "secret"])
 
     def as_bytes(tokens, text=None):
         if text is not None:
@@ -338,10 +228,11 @@ def membership_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Tok
         text = c.get("text") if tokenizer is not None and len(tokens) == len(c["token_ids"]) else None
         items.append(({**base, "id": c["id"], "repetitions": int(c["repetitions"]), "inserted": True}, tokens, as_bytes(tokens, text)))
         if c["kind"] == "secret":
-            filled = secret_variants(c, list(c["references"])[:1], tokenizer, digit_map) if c["references"] else None
+            pick = control_references(c, len(c["references"]), 1, cfg.seed)
+            filled = secret_variants(c, [c["references"][pick[0]]], tokenizer, digits) if pick else None
             ctrl = filled[0] if filled else None
         else:
-            ctrl = control_tokens(c, cfg)
+            ctrl = control_tokens(c, cfg.block, cfg.seed)
         if ctrl is not None:
             ctrl = _cut(ctrl, cfg.max_len)
             items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl, as_bytes(ctrl)))
