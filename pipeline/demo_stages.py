@@ -26,13 +26,14 @@ from pipeline.writers import write_atomically
 log = logging.getLogger(__name__)
 
 DEMO_RECIPE = "demo"
-# 2,048 pieces: 263 reserved (3 specials, 3 toxicity tokens, newline, 256 bytes), the rest learned.
-# character_coverage 0.999 leaves rare characters (much of CJK in a small sample) to byte fallback,
-# so the learned pieces are not all single characters; hard_vocab_limit=False lets a very small
-# corpus give fewer pieces instead of failing.
+# 4,096 pieces: 263 reserved (3 specials, 3 toxicity tokens, newline, 256 bytes), the rest learned.
+# The curated demo corpus holds ~5,000 distinct characters (CJK above all); character_coverage
+# 0.995 keeps ~1,550 of them as pieces and leaves the rarest 0.5% of characters to byte fallback,
+# which leaves ~2,300 pieces for merges. (2,048 pieces at 0.999 coverage cannot even hold the
+# required characters.) hard_vocab_limit=False lets a very small corpus give fewer pieces.
 DEMO_VOCAB = VocabConfig(
-    vocab_size=2048,
-    character_coverage=0.999,
+    vocab_size=4096,
+    character_coverage=0.995,
     sample_chars=20_000_000,
     input_sentence_size=2_000_000,
     hard_vocab_limit=False,
