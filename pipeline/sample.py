@@ -100,35 +100,60 @@ def list_curated(directory: str) -> dict[tuple[str, str], list[str]]:
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
-def read_curated_file(path: str) -> Iterator[tuple[str, str]]:
-    """``(doc_id, text)`` of every Document line in one curated shard (.jsonl or .jsonl.zst)."""
+# A document that curate tagged with a toxicity level (meta.toxicity_level) reaches the
+# encoder as CONTROL_MARK + level + CONTROL_MARK + text. NUL never occurs in curated text
+# (readers refuse it and cleaning removes control characters), so the mark cannot be forged
+# by a document; EncodeBatches turns it into the id of the control symbol <tox:level>, which
+# SentencePiece itself never produces from text.
+CONTROL_MARK = "\x00"
+
+
+def control_piece(level: str) -> str:
+    return f"<tox:{level}>"
+
+
+def read_curated_file(path: str, control_tokens: bool = False) -> Iterator[tuple[str, str]]:
+    """``(doc_id, text)`` of every Document line in one curated shard (.jsonl or .jsonl.zst).
+
+    With ``control_tokens``, a document's toxicity level (if curate tagged it)
+    is marked at the start of its text for ``EncodeBatches``.
+    """
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
         stream = zstandard.ZstdDecompressor().stream_reader(raw) if path.endswith((".zst", ".zstd")) else raw
         for line in io.TextIOWrapper(stream, encoding="utf-8", newline="\n"):
             if line.strip():
                 record = json.loads(line)
-                yield str(record["id"]), record["text"]
+                text = record["text"]
+                level = (record.get("meta") or {}).get("toxicity_level") if control_tokens else None
+                if level:
+                    text = f"{CONTROL_MARK}{level}{CONTROL_MARK}{text}"
+                yield str(record["id"]), text
 
 
-def _read_item(item: tuple[str, str, str]) -> Iterator[tuple[str, str, str, str]]:
+def _read_item(item: tuple[str, str, str], control_tokens: bool = False) -> Iterator[tuple[str, str, str, str]]:
     folder, lang, path = item
-    for doc_id, text in read_curated_file(path):
+    for doc_id, text in read_curated_file(path, control_tokens):
         yield folder, lang, doc_id, text
 
 
 class ReadCurated(beam.PTransform):
-    """``[(folder, lang, path)]`` → ``(folder, lang, doc_id, text)``, one shard per work item."""
+    """``[(folder, lang, path)]`` → ``(folder, lang, doc_id, text)``, one shard per work item.
 
-    def __init__(self, items: Iterable[tuple[str, str, str]]):
+    ``control_tokens``: mark toxicity levels for the encoder (tokenize and token
+    counts); off for the tokenizer's training sample.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, str, str]], control_tokens: bool = False):
         super().__init__()
         self.items = sorted(items)
+        self.control_tokens = control_tokens
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Files" >> beam.Create(self.items)
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(_read_item)
+            | "Read" >> beam.FlatMap(_read_item, self.control_tokens)
         )
 
 
@@ -162,10 +187,26 @@ class EncodeBatches(beam.DoFn):
             proto = f.read()
         self._sp = spm.SentencePieceProcessor(model_proto=proto)
 
+    def _split_control(self, text: str) -> tuple[list[int], str]:
+        """``([control id], text)`` for a text marked by ``read_curated_file``, else ``([], text)``."""
+        if not text.startswith(CONTROL_MARK):
+            return [], text
+        level, _, rest = text[1:].partition(CONTROL_MARK)
+        piece = control_piece(level)
+        pid = self._sp.piece_to_id(piece)
+        if self._sp.id_to_piece(pid) != piece:
+            # A vocabulary built without this level's symbol: the document goes in untagged.
+            beam.metrics.Metrics.counter("tokenize", f"control_token_missing:{piece}").inc()
+            return [], rest
+        beam.metrics.Metrics.counter("tokenize", f"control_token:{piece}").inc()
+        return [pid], rest
+
     def process(self, batch):
+        prefixes, texts = zip(*(self._split_control(item[-1]) for item in batch))
         # One thread per worker: Beam already runs a worker per core.
-        encoded = self._sp.encode([item[-1] for item in batch], num_threads=1)
-        for item, ids in zip(batch, encoded):
+        encoded = self._sp.encode(list(texts), num_threads=1)
+        for item, prefix, ids in zip(batch, prefixes, encoded):
+            ids = prefix + ids if prefix else ids
             yield (*item[:-1], len(ids) if self.lengths_only else ids)
 
 
@@ -223,7 +264,7 @@ def count_tokens(curated_dir: str, model_path: str, options, cache_dir: str | No
     with beam.Pipeline(options=options) as p:
         (
             p
-            | "ReadCurated" >> ReadCurated(curated_items(files))
+            | "ReadCurated" >> ReadCurated(curated_items(files), control_tokens=True)
             | "Batch" >> batch_elements()
             | "Encode" >> beam.ParDo(EncodeBatches(model_path, lengths_only=True))
             # +1: every document is followed by an end-of-document id when packed.

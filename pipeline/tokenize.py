@@ -256,7 +256,7 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     seed = recipe.seed
     docs = (
         p
-        | "ReadCurated" >> ReadCurated(items)
+        | "ReadCurated" >> ReadCurated(items, control_tokens=True)
         | "Key" >> beam.FlatMap(_keyed, rates)
         | "Batch" >> batch_elements(cfg.batch_size)
         | "Encode" >> beam.ParDo(EncodeBatches(model_path))

@@ -210,3 +210,29 @@ def test_count_tokens_matches_direct_encoding_and_is_cached(tmp_path):
     key = sample.counts_key(sample.list_curated(root), model)
     write_curated_tree(root, [{"id": "new", "text": "Neu.", "source": "web", "lang": "de", "lang_score": 1.0, "meta": {}}])
     assert sample.counts_key(sample.list_curated(root), model) != key
+
+
+def test_toxicity_levels_become_control_ids_only_when_asked(tmp_path):
+    """A curated document tagged ``toxicity_level`` starts with the id of ``<tox:level>`` when encoded."""
+    import sentencepiece as spm
+
+    from pipeline.sample import EncodeBatches, read_curated_file
+
+    docs = [
+        {"id": "a", "text": "Plain words here.", "source": "web", "lang": "en", "lang_score": 1.0, "meta": {"toxicity": 0.9, "toxicity_level": "high"}},
+        {"id": "b", "text": "Plain words here.", "source": "web", "lang": "en", "lang_score": 1.0, "meta": {"toxicity": 0.01}},
+    ]
+    root = write_curated_tree(str(tmp_path / "cur"), docs, parts=1)
+    [path] = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]
+    assert [t for _, t in read_curated_file(path)] == ["Plain words here."] * 2
+    marked = dict(read_curated_file(path, control_tokens=True))
+    model = train_test_vocab(str(tmp_path / "vocab"))
+    enc = EncodeBatches(model)
+    enc.setup()
+    (_, _, ids_a), (_, _, ids_b) = enc.process([("web", "a", marked["a"]), ("web", "b", marked["b"])])
+    sp = spm.SentencePieceProcessor(model_file=model)
+    assert ids_a[0] == sp.piece_to_id("<tox:high>") and ids_a[1:] == ids_b == sp.encode("Plain words here.")
+    # Counting gives the same lengths as the ids.
+    counter = EncodeBatches(model, lengths_only=True)
+    counter.setup()
+    assert [n for *_, n in counter.process([("web", "a", marked["a"])])] == [len(ids_a)]
