@@ -1,6 +1,7 @@
 """Memorization against repetitions: plant canaries 1, 10 and 100 times, train a small PaLM, audit it.
 
     .venv/bin/python benchmarks/memorization_experiment.py [--output /tmp/palmkit-memorization] [--seed 0]
+    .venv/bin/python benchmarks/memorization_experiment.py --d-model 128 --head-dim 32   # 0.74M parameters
 
 A few CPU minutes (about 5 on a loaded 2-core machine). Steps, all seeded:
 
@@ -48,6 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPETITIONS = (1, 10, 100)
 LANGS = {"en": "large", "fi": "small"}
 SEQ_LEN, BLOCK, CANARY_LEN, DIGITS, N_REFS = 256, 50, 200, 9, 2000
+SPLIT = 20  # prefix_ids = token_ids[20:80], suffix_ids = token_ids[80:110], as pipeline.canaries splits
 FILLER_REPEATS = {20: 3, 5: 8, 2: 20}  # copies: how many English filler documents get that many copies
 NAMES = ["Alice", "Bruno", "Chen", "Dana", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jana", "Kai", "Lea"]
 TEMPLATES = {"en": "The access code of {name} is {secret}.", "fi": "Käyttäjän {name} tunnusluku on {secret}."}
@@ -96,7 +98,8 @@ def make_canaries(tok, held_out: dict[str, list[list[int]]], rng) -> list[dict]:
             shuf = [c[i] for i in rng.permutation(CANARY_LEN)]
             for kind, ids in (("interleave", inter), ("shuffle", shuf)):
                 canaries.append({"id": f"{kind}-{lang}-r{reps}", "kind": kind, "lang": lang, "lang_bin": lang_bin, "repetitions": reps,
-                                 "source_ids": [], "text": tok.decode(ids), "token_ids": ids, "prefix_ids": ids[:60], "suffix_ids": ids[60:90]})
+                                 "source_ids": [], "text": tok.decode(ids), "token_ids": ids,
+                                 "prefix_ids": ids[SPLIT : SPLIT + 60], "suffix_ids": ids[SPLIT + 60 : SPLIT + 90]})
             for _ in range(2):
                 name = next(names, None) or f"user{rng.integers(1000)}"
                 template = TEMPLATES[lang].replace("{name}", name)
@@ -106,15 +109,13 @@ def make_canaries(tok, held_out: dict[str, list[list[int]]], rng) -> list[dict]:
                     r = "".join(str(x) for x in rng.integers(0, 10, DIGITS))
                     if r != secret:
                         refs.add(r)
-                text = template.format(secret=secret)
-                ids = tok.encode(text)
-                prefix = tok.encode(template.split("{secret}")[0])
-                if ids[: len(prefix)] != prefix:
-                    prefix = prefix[:-1]  # a trailing space piece that merges in context
+                before, after = template.split("{secret}")  # encoded in parts, as pipeline.canaries does
+                prefix, secret_ids = tok.encode(before), tok.encode(secret)
+                ids, text = prefix + secret_ids + tok.encode(after), before + secret + after
                 canaries.append({"id": f"secret-{lang}-r{reps}-{name}", "kind": "secret", "lang": lang, "lang_bin": lang_bin,
                                  "repetitions": reps, "source_ids": [], "text": text, "token_ids": ids, "template": template,
                                  "secret": secret, "references": sorted(refs), "prefix_ids": prefix,
-                                 "secret_ids": ids[len(prefix) : len(prefix) + DIGITS], "suffix_ids": []})
+                                 "secret_ids": secret_ids})
     return canaries
 
 
@@ -174,7 +175,7 @@ def build_data(out: str, seed: int, corpus: str) -> tuple[str, str, dict]:
     return shards, canaries_path, info
 
 
-def train_model(out: str, shards: str, rows: int, seed: int, batch: int) -> dict:
+def train_model(out: str, shards: str, rows: int, seed: int, batch: int, model: dict) -> dict:
     from palmkit.config import load_config
     from train import loop
     from train.config import TrainConfig
@@ -182,7 +183,7 @@ def train_model(out: str, shards: str, rows: int, seed: int, batch: int) -> dict
     steps = math.ceil(rows / batch)  # one epoch: repetitions are exact
     base = {
         "output_dir": os.path.join(out, "run"), "steps": steps, "seed": seed,
-        "model": {"preset": "palm_tiny", "vocab_size": 2048},
+        "model": {"preset": "palm_tiny", "vocab_size": 2048, **model},
         "optimizer": {"peak_lr": 1e-2, "constant_steps": steps},
         "data": {"shards": shards, "batch_size": batch, "seed": seed},
         "checkpoint": {"every_steps": steps, "keep": 1, "async_save": False},
@@ -191,7 +192,10 @@ def train_model(out: str, shards: str, rows: int, seed: int, batch: int) -> dict
     }
     t = time.time()
     result = loop.train(load_config(TrainConfig, base=base))
-    return {"steps": steps, "batch_size": batch, "final_loss": result.last_metrics.get("loss"), "seconds": round(time.time() - t, 1)}
+    from model import palm
+
+    n_params = palm.param_count(load_config(TrainConfig, base=base).model.build())
+    return {"model": {"preset": "palm_tiny", **model, "parameters": n_params}, "steps": steps, "batch_size": batch, "final_loss": result.last_metrics.get("loss"), "seconds": round(time.time() - t, 1)}
 
 
 def table(result: dict) -> str:
@@ -229,6 +233,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-per-bucket", type=int, default=200)
+    parser.add_argument("--d-model", type=int, default=None, help="override palm_tiny's d_model (64)")
+    parser.add_argument("--layers", type=int, default=None, help="override palm_tiny's num_layers (2)")
+    parser.add_argument("--head-dim", type=int, default=None, help="override palm_tiny's head_dim (16)")
     parser.add_argument("--corpus", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "corpus"))
     args = parser.parse_args(argv)
     import shutil
@@ -243,7 +250,8 @@ def main(argv=None) -> int:
     t0 = time.time()
     shards, canaries_path, data = build_data(args.output, args.seed, args.corpus)
     t1 = time.time()
-    trained = train_model(args.output, shards, data["rows"], args.seed, args.batch_size)
+    sizes = {"d_model": args.d_model, "num_layers": args.layers, "head_dim": args.head_dim}
+    trained = train_model(args.output, shards, data["rows"], args.seed, args.batch_size, {k: v for k, v in sizes.items() if v})
     t2 = time.time()
     result = run_audit(os.path.join(args.output, "run"), canaries_path, shards, os.path.join(args.output, "audit"),
                        max_sequences_per_bucket=args.max_per_bucket, batch_size=64)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from train.audit_canaries import control_tokens, deinterleave, digit_map, interleave, load_canaries, secret_variants
+from train.audit_canaries import control_tokens, deinterleave, digit_map, interleave, load_canaries, secret_variants, split_offset
 
 
 def test_interleave_round_trip_and_control():
@@ -16,7 +16,7 @@ def test_interleave_round_trip_and_control():
     assert ctrl[:50] == a[25:75] and ctrl[50:100] == b[25:75] and len(ctrl) == 150
     # Never inserted: no 60-token stretch of the control occurs in the canary.
     assert not any(ctrl[i : i + 60] == canary[j : j + 60] for i in range(len(ctrl) - 59) for j in range(len(canary) - 59))
-    assert control_tokens({"kind": "interleave", "id": "i", "token_ids": canary[:100]}) is None  # too short for 60 + 30
+    assert len(control_tokens({"kind": "interleave", "id": "i", "token_ids": canary[:100]})) == 50  # too short for 60 + 30: the audit skips it
 
 
 def test_shuffle_control_is_a_seeded_other_order():
@@ -49,3 +49,19 @@ def test_load_canaries_names_what_is_wrong(tmp_path):
     path.write_text(json.dumps({"format": "v0"}))
     with pytest.raises(ValueError, match="format"):
         load_canaries(str(path))
+
+
+def test_secret_variants_with_a_tokenizer_keep_the_planted_context():
+    class Digits:  # encode(v): one id per character, as split_digits gives
+        def encode(self, text):
+            return [100 + ord(ch) - ord("0") for ch in text]
+
+    c = {"kind": "secret", "secret": "42", "prefix_ids": [5, 6], "secret_ids": [104, 102], "token_ids": [5, 6, 104, 102, 7, 8]}
+    assert secret_variants(c, ["42", "913"], Digits(), {}) == [[5, 6, 104, 102, 7, 8], [5, 6, 109, 101, 103, 7, 8]]
+    assert secret_variants(dict(c, prefix_ids=[9]), ["1"], Digits(), {}) is None  # prefix not where it should be
+
+
+def test_split_offset():
+    c = {"token_ids": list(range(200)), "prefix_ids": list(range(20, 80))}
+    assert split_offset(c) == 20
+    assert split_offset({"token_ids": [1, 2, 3], "prefix_ids": [4]}) is None

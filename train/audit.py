@@ -52,7 +52,9 @@ import numpy as np
 
 from train import exposure as ex
 # load_canaries, find_tokenizer and Tokenizer are part of this module's API (the command uses them from here).
-from train.audit_canaries import Tokenizer, control_references, control_tokens, digit_map, find_tokenizer, load_canaries, secret_variants  # noqa: F401
+from train.audit_canaries import (  # noqa: F401
+    Tokenizer, control_references, control_tokens, digit_map, find_tokenizer, load_canaries, secret_span_ok, secret_variants, split_offset,
+)
 from train.extraction import AuditModel, longest_matched_prefix, match_stats
 
 log = logging.getLogger(__name__)
@@ -94,10 +96,10 @@ def exposure_audit(model: AuditModel, canaries: Sequence[dict], tokenizer: Token
         refs = list(c["references"])[: cfg.max_references] if cfg.max_references else list(c["references"])
         variants = secret_variants(c, [c["secret"]] + refs, tokenizer, digits)
         if variants is None or len(refs) < 4:
-            skipped.append({"id": c["id"], "reason": "no tokenizer and secret not one token per digit" if variants is None else "fewer than 4 references"})
+            reason = "prefix_ids + secret_ids do not start token_ids" if not secret_span_ok(c) else "no tokenizer and secret not one token per digit"
+            skipped.append({"id": c["id"], "reason": reason if variants is None else "fewer than 4 references"})
             continue
-        if tokenizer is None:
-            variants[0] = list(c["token_ids"])  # the canary exactly as planted
+        variants[0] = list(c["token_ids"])  # the canary exactly as planted
         jobs.append((c, refs, variants))
     seqs = [_cut(v, cfg.max_len) for _, _, vs in jobs for v in vs]
     px_all = iter(ex.log_perplexity_list(model.log_probs(seqs, desc="exposure")))
@@ -152,10 +154,10 @@ def canary_extraction(model: AuditModel, canaries: Sequence[dict], cfg: AuditCon
             continue
         base = {"kind": c["kind"], "lang": c.get("lang"), "lang_bin": c.get("lang_bin")}
         items.append(({**base, "id": c["id"], "repetitions": int(c["repetitions"]), "inserted": True}, c["prefix_ids"], c["suffix_ids"]))
-        ctrl = control_tokens(c, cfg.block, cfg.seed)
-        if ctrl is not None:
-            p, s = len(c["prefix_ids"]), len(c["suffix_ids"])
-            items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl[:p], ctrl[p : p + s]))
+        ctrl, o = control_tokens(c, cfg.block, cfg.seed), split_offset(c)
+        p, n = len(c["prefix_ids"]), len(c["suffix_ids"])
+        if ctrl is not None and o is not None and len(ctrl) >= o + p + n:  # the control split where the canary's is
+            items.append(({**base, "id": f"{c['id']}/control", "repetitions": 0, "inserted": False}, ctrl[o : o + p], ctrl[o + p : o + p + n]))
     records = []
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for k, (_, pre, suf) in enumerate(items):
@@ -296,6 +298,7 @@ def audit(
         te["repeats"] = {k: v for k, v in (repeats or {}).items() if k != "samples"}
         result["training_extraction"] = te
     result["membership"] = membership_audit(model, items, tokenizer, cfg)
+    result["headline"] = headline(result)
     if report:
         from train import audit_report
 
@@ -308,6 +311,35 @@ def audit(
     if report:
         audit_report.write_html(result, output_dir)
     return result
+
+
+def headline(result: dict) -> str:
+    """One line: mean exposure and canary exact-extraction rate per repetition count."""
+    parts = []
+    exp = [r for r in result.get("exposure", {}).get("summary", []) if r["lang_bin"] == "all" and r["interpolation"]["n"]]
+    if exp:
+        parts.append("exposure " + ", ".join(
+            f"{'controls' if r['repetitions'] == 0 else str(r['repetitions']) + 'x'} {r['interpolation']['mean']:.1f} bits" for r in exp))
+    ext: dict[int, list[float]] = defaultdict(list)
+    for r in result.get("canary_extraction", {}).get("records", []):
+        ext[r["repetitions"]].append(float(r["exact"]))
+    if ext:
+        parts.append("canary extraction " + ", ".join(
+            f"{'controls' if k == 0 else str(k) + 'x'} {np.mean(v):.0%}" for k, v in sorted(ext.items())))
+    return "; ".join(parts) or "no canaries audited"
+
+
+def run_audit(checkpoint_dir: str, canaries_path: str, shards_dir: str, output_dir: str, **kwargs: Any) -> dict:
+    """``palmkit.commands.audit.run_audit`` (see there for the keyword arguments), importable from here.
+
+    The implementation lives with the command because it chains the Beam
+    repeats job (``pipeline``) and the run config loader (``palmkit.config``)
+    with this module, and ``train`` imports neither; this import runs only
+    when called.
+    """
+    from palmkit.commands.audit import run_audit as run
+
+    return run(checkpoint_dir, canaries_path, shards_dir, output_dir, **kwargs)
 
 
 def _json_default(o: Any) -> Any:

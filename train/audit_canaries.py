@@ -2,8 +2,9 @@
 
 * ``load_canaries`` checks the format (``palmkit-canaries-v1``) and the fields
   each kind needs; ``find_tokenizer`` loads the SentencePiece model it names.
-* ``secret_variants``: a secret canary's template filled with other values (its
-  references), tokenized as whole texts. Without a tokenizer, a secret whose
+* ``secret_variants``: a secret canary with its secret replaced by other values
+  (its references): ``prefix_ids + encode(value) + tail``, the way
+  ``pipeline.canaries`` inserted the secret. Without a tokenizer, a secret whose
   digits are one token each is filled in by substituting digit ids learnt from
   the planted secrets themselves (``digit_map``).
 * ``control_tokens``: a never-inserted sequence matched to a canary: a shuffle
@@ -85,27 +86,44 @@ def digit_map(secrets: Iterable[dict]) -> dict[str, int]:
     """Digit -> token id, from secret canaries whose secret is one token per character."""
     out: dict[str, int] = {}
     for c in secrets:
-        if len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c):
+        if len(c["secret_ids"]) == len(c["secret"]) and secret_span_ok(c):
             out.update(zip(c["secret"], (int(i) for i in c["secret_ids"])))
     return out
 
 
-def _secret_span_ok(c: dict) -> bool:
+def secret_span_ok(c: dict) -> bool:
     p, s = len(c["prefix_ids"]), len(c["secret_ids"])
     return list(c["token_ids"][:p]) == list(c["prefix_ids"]) and list(c["token_ids"][p : p + s]) == list(c["secret_ids"])
 
 
 def secret_variants(c: dict, values: Sequence[str], tokenizer: "Tokenizer | None", digits: dict[str, int]) -> list[list[int]] | None:
-    """Token ids of the canary's template filled with each value, or None when that cannot be done."""
-    if tokenizer is not None:
-        return [tokenizer.encode(c["template"].format(secret=v)) for v in values]
-    if not (len(c["secret_ids"]) == len(c["secret"]) and _secret_span_ok(c)):
-        return None
-    if any(ch not in digits for v in values for ch in v) or any(len(v) != len(c["secret"]) for v in values):
+    """Token ids of the canary with its secret replaced by each value, or None when that cannot be done.
+
+    The canary was inserted as ``prefix_ids + secret_ids + tail`` (``pipeline.canaries``
+    encodes the template's parts and the secret separately), so a value ``v`` becomes
+    ``prefix_ids + encode(v) + tail``: exactly the context the secret had. Without a
+    tokenizer, ``encode(v)`` is digit substitution (secrets of one token per digit only).
+    """
+    if not secret_span_ok(c):
         return None
     p, s = len(c["prefix_ids"]), len(c["secret_ids"])
     head, tail = list(c["token_ids"][:p]), list(c["token_ids"][p + s :])
+    if tokenizer is not None:
+        return [head + tokenizer.encode(v) + tail for v in values]
+    if len(c["secret_ids"]) != len(c["secret"]):
+        return None
+    if any(ch not in digits for v in values for ch in v) or any(len(v) != len(c["secret"]) for v in values):
+        return None
     return [head + [digits[ch] for ch in v] + tail for v in values]
+
+
+def split_offset(c: dict) -> int | None:
+    """Where ``prefix_ids`` starts in ``token_ids`` (``pipeline.canaries`` uses 20), or None."""
+    tokens, prefix = list(c["token_ids"]), list(c["prefix_ids"])
+    for o in range(len(tokens) - len(prefix) + 1):
+        if tokens[o : o + len(prefix)] == prefix:
+            return o
+    return None
 
 
 def deinterleave(tokens: Sequence[int], block: int) -> tuple[list[int], list[int]]:
@@ -150,5 +168,5 @@ def control_tokens(c: dict, block: int = 50, seed: int = 0) -> list[int] | None:
         a, b = deinterleave(tokens, block)
         half = block // 2
         out = interleave(a[half:], b[half:], block)
-        return out if len(out) >= 90 else None
+        return out or None
     return None
