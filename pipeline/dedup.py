@@ -7,9 +7,9 @@
     result["components"]     PCollection[dict]      one {"rounds", "max_rounds", "converged"} (near dedup only)
 
 Every input document ends in exactly one of ``kept`` and ``duplicates``.
-A near duplicate's ``survivor`` is always kept; an exact duplicate's
-``survivor`` is the exact stage's survivor, which near dedup may remove in
-turn, so follow ``survivor`` links to reach the kept document.
+A near duplicate's ``survivor`` is kept (when components converged); an
+exact duplicate's ``survivor`` is the exact stage's survivor, which near dedup
+may remove in turn, so follow ``survivor`` links to reach the kept document.
 Counters (namespace ``dedup``): ``duplicates:exact``, ``duplicates:near``,
 ``near:bucket_pairs_compared`` / ``near:bucket_pairs_passing`` (MinHash
 estimates inside buckets), ``near:candidate_pairs`` / ``near:verified_pairs``
