@@ -189,12 +189,14 @@ class MultiQueryAttention(nnx.Module):
             key_pos = jnp.arange(k.shape[1])[None, :]  # (1, S)
         else:
             key_pos = positions  # (B, S=T)
-        scores = jnp.einsum("bthk,bsk->bhts", q, k.astype(dt)).astype(jnp.float32)  # (B, H, T, S)
-        scores = scores / math.sqrt(self.cfg.head_dim)
-        causal = key_pos[:, None, None, :] <= positions[:, None, :, None]  # (B, 1, T, S)
+        # With one K/V head, the H query heads are just more rows: (T·H, K) @ (K, S)
+        # per sequence, in (B, T, H, S) order so that nothing gets transposed.
+        q = q * jnp.asarray(1.0 / math.sqrt(self.cfg.head_dim), dt)  # scale (B,T,H,K), not the scores
+        scores = jnp.einsum("bthk,bsk->bths", q, k.astype(dt)).astype(jnp.float32)  # (B, T, H, S)
+        causal = key_pos[:, None, None, :] <= positions[:, :, None, None]  # (B, T, 1, S)
         scores = jnp.where(causal, scores, jnp.finfo(jnp.float32).min)
         probs = jax.nn.softmax(scores, axis=-1).astype(dt)
-        out = jnp.einsum("bhts,bsk->bthk", probs, v.astype(dt))  # (B, T, H, K)
+        out = jnp.einsum("bths,bsk->bthk", probs, v.astype(dt))  # (B, T, H, K)
         return jnp.einsum("bthk,hkd->btd", out, self.o[...].astype(dt)), cache  # (B, T, D)
 
 
@@ -289,7 +291,8 @@ class Palm(nnx.Module):
     def logits(self, h: jax.Array) -> jax.Array:
         """Shared output embedding: (B, T, D) -> (B, T, V) = h·Eᵀ / √D, in float32."""
         emb = self.embed[...].astype(h.dtype)
-        return jnp.einsum("btd,vd->btv", h, emb).astype(jnp.float32) / math.sqrt(self.cfg.d_model)
+        h = h * jnp.asarray(1.0 / math.sqrt(self.cfg.d_model), h.dtype)  # scale (B,T,D) rather than (B,T,V)
+        return jnp.einsum("btd,vd->btv", h, emb).astype(jnp.float32)
 
     def __call__(self, tokens, positions=None, cache=None, index=None):
         h, cache = self.hidden(tokens, positions, cache, index)

@@ -26,7 +26,10 @@ def model():
     return palm.create(TINY, seed=0)
 
 
-@pytest.mark.parametrize("name, billions", [("palm_8b", 8.63), ("palm_62b", 62.50), ("palm_540b", 540.35)])
+@pytest.mark.parametrize(
+    "name, billions",
+    [("palm_8b", 8.63), ("palm_62b", 62.50), pytest.param("palm_540b", 540.35, marks=pytest.mark.slow)],  # 540B: ~10 s to trace
+)
 def test_table1_parameter_counts(name, billions):
     cfg = palm.PRESETS[name]
     params = _params(palm.abstract(cfg))  # ShapeDtypeStructs: no memory
@@ -158,6 +161,7 @@ def test_token_log_probs(model):
     np.testing.assert_allclose(lp[0], want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_bfloat16_and_remat_run():
     cfg = palm.preset("palm_tiny", dtype="bfloat16", remat=True)
     m = palm.create(cfg)

@@ -125,13 +125,18 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         log.info("resumed from checkpoint %d (input position %d)", meta["step"], meta["position"])
     step, position, skipped = int(meta["step"]), int(meta["position"]), list(meta.get("skipped", []))
 
-    peak = cfg.log.peak_tflops * 1e12 if cfg.log.peak_tflops else tm.measure_matmul_peak(dtype=model_cfg.dtype) * jax.device_count()
+    if cfg.log.peak_tflops:
+        peak = cfg.log.peak_tflops * 1e12
+    else:  # one device's matmul rate times the devices (simulated CPU devices share the same cores)
+        per_device = tm.measure_matmul_peak(dtype=model_cfg.dtype)
+        peak = per_device * (1 if jax.default_backend() == "cpu" else jax.device_count())
     fpt = palm.flops_per_token(model_cfg, source.seq_len)
     meter = tm.Throughput(fpt, peak)
     detector = tm.SpikeDetector(cfg.spike.window, cfg.spike.min_history, cfg.spike.mad_k)
     rollbacks: list[dict] = []
     last: dict = {}
     bar = _progress(cfg, step, main_process)
+    compiled_sizes: set[int] = set()
     try:
         while step < cfg.steps:
             bs = source.batch_size(step)
@@ -152,7 +157,11 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
                 continue
             state, step, position = new_state, step + 1, position + bs
             detector.add(loss)
-            meter.add(bs * source.seq_len)
+            if bs in compiled_sizes:
+                meter.add(bs * source.seq_len)
+            else:  # this step compiled; leave it out of tokens/s
+                compiled_sizes.add(bs)
+                meter.reset()
             last = {k: float(v) for k, v in m.items()}
             bar.update(1)
             if step % cfg.log.every_steps == 0 or step == cfg.steps:
