@@ -145,7 +145,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
             new_state, m = steps.step(state, inputs, targets)
             loss = float(m["loss"])
             if cfg.spike.enabled and detector.is_spike(loss):
-                state, event = _rollback(cfg, ckpts, steps, step, loss, detector.threshold())
+                state, event = _rollback(cfg, ckpts, steps, step, loss, detector.threshold(), rollbacks)
                 rollbacks.append(event)
                 if len(rollbacks) > cfg.spike.max_rollbacks:
                     raise RuntimeError(f"more than {cfg.spike.max_rollbacks} loss-spike rollbacks; giving up")
@@ -180,26 +180,31 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     return RunResult(state, step, position, rollbacks, last)
 
 
-def _rollback(cfg, ckpts, steps, step, loss, threshold) -> tuple[dict, dict]:
+def _rollback(cfg, ckpts, steps, step, loss, threshold, earlier: list[dict]) -> tuple[dict, dict]:
     restored = ckpts.restore(steps.abstract_state, at_most=step)
     if restored is None:
         raise RuntimeError(f"loss spike at step {step} (loss {loss}) and no checkpoint to roll back to")
     state, meta = restored
     start, pos = int(meta["step"]), int(meta["position"])
-    skip_to = pos + sum(batch_size_at(cfg.data, start + i) for i in range(cfg.spike.skip_batches))
+    skip = sum(batch_size_at(cfg.data, start + i) for i in range(cfg.spike.skip_batches))
+    # Back at a checkpoint we already restarted from: skip past the previous skip too,
+    # or the same batches would be replayed into the same spike.
+    again = [e["skip_to_position"] for e in earlier if e["restored_step"] == start]
+    skip_from = max(again) if again else pos
+    skip_to = skip_from + skip
     event = {
         "event": "loss_spike",
         "step": step,
         "loss": loss if np.isfinite(loss) else str(loss),
         "threshold": threshold if np.isfinite(threshold) else None,
         "restored_step": start,
-        "skip_from_position": pos,
+        "skip_from_position": skip_from,
         "skip_to_position": skip_to,
         "skipped_batches": cfg.spike.skip_batches,
     }
     log.warning(
         "loss spike at step %d (loss %s, threshold %s): restored checkpoint %d, skipping examples [%d, %d) (%d batches)",
-        step, loss, threshold, start, pos, skip_to, cfg.spike.skip_batches,
+        step, loss, threshold, start, skip_from, skip_to, cfg.spike.skip_batches,
     )
     return state, event
 
