@@ -230,7 +230,8 @@ def survivor_rank(doc: Document) -> tuple[int, str]:
 
 
 def _duplicate(doc: Document, survivor_id: str, kind: str) -> dict[str, Any]:
-    return {"id": doc.id, "survivor": survivor_id, "kind": kind, "source": doc.source}
+    # bytes: the report's funnel counts what each dedup stage removed in bytes too.
+    return {"id": doc.id, "survivor": survivor_id, "kind": kind, "source": doc.source, "bytes": len(doc.text.encode("utf-8"))}
 
 
 def _counter(name: str):

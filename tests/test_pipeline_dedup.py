@@ -277,7 +277,7 @@ def test_exact_only_and_disabled():
         r = pc | "ExactOnly" >> Deduplicate(exact_only)
         assert_that(r["kept"] | "Ids1" >> beam.Map(lambda d: d.id), equal_to(["b", "c", "d"]), label="kept1")
         assert_that(
-            r["duplicates"], equal_to([{"id": "a", "survivor": "b", "kind": "exact", "source": ""}]), label="dups1"
+            r["duplicates"], equal_to([{"id": "a", "survivor": "b", "kind": "exact", "source": "", "bytes": 9}]), label="dups1"
         )
         assert_that(r["components"], equal_to([]), label="components1")
         r2 = pc | "Off" >> Deduplicate(off)
