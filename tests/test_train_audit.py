@@ -172,3 +172,19 @@ def test_command_errors_are_one_line(planted, tmp_path, capsys):
     assert main(["audit", "--checkpoint", str(planted["dir"] / "run"), "--canaries", str(bad), "--shards", planted["shards"], "--output", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("palmkit audit: error:") for line in err)
+
+
+def test_command_runs_and_prints_a_summary(planted, tmp_path, capsys):
+    from palmkit.cli import main
+
+    out = tmp_path / "cli"
+    rc = main(["audit", "--checkpoint", str(planted["dir"] / "run" / "checkpoints"), "--canaries", planted["canaries"],
+               "--shards", planted["shards"], "--output", str(out), "--max-per-bucket", "5", "--batch-size", "8",
+               "--max-references", "100", "--workers", "1"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "exposure  reps    64" in printed and "audit.html" in printed
+    saved = json.load(open(out / "audit.json"))
+    assert "training_extraction_skipped" in saved  # 24-token rows are shorter than a 100-token window
+    assert all(r["references"] <= 100 for r in saved["exposure"]["records"])
+    assert saved["headline"].startswith("exposure controls")
