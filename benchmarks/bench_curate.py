@@ -8,13 +8,16 @@ from other users of the machine falls on every side alike:
 
 - ``curate``: ``run_curate(CurateConfig())`` on the whole corpus (web,
   conversations, books, wiki as JSONL, code as a tree; ``palmkit.demo.corpus_inputs``):
-  clean, language ID with the shipped model, Gopher quality and repetition,
-  code rules, exact and MinHash dedup, every output written;
+  the default steps (clean, language ID with the shipped model, Gopher
+  quality and repetition, code rules, toxicity), exact and MinHash dedup,
+  every output written;
 - ``curate-nodedup``: the same with dedup off: the filters alone;
 - ``passthrough``: the same job with ``steps=()`` and dedup off: read, the
   (empty) filter DoFn, stats, shard writers. The floor of the Beam job;
-- ``curate-prose``: ``curate-nodedup`` on the four JSONL sources only, the
-  input datatrove reads (datatrove has no reader for a code tree);
+- ``curate-prose``: the four JSONL sources only, the input datatrove reads
+  (datatrove has no reader for a code tree), with only the steps datatrove
+  runs (``DATATROVE_STEPS``: language ID, Gopher quality, Gopher
+  repetition), dedup off, rejects written;
 - ``datatrove``: datatrove's ``LocalPipelineExecutor`` (tasks = workers) on
   those same JSONL files: ``JsonlReader`` → a fastText LID filter on OUR
   shipped model (``PalmkitLidFilter`` below; datatrove's own LanguageFilter
@@ -53,6 +56,8 @@ MODEL = os.path.join(REPO, "filters", "data", "lid.palmkit.ftz")
 SIDES = ("curate", "curate-nodedup", "passthrough", "curate-prose", "datatrove")
 START = "#start"  # a child prints this when its job starts
 LANGID_THRESHOLD = 0.5  # pipeline.curate.LangIdConfig's default, used on both sides
+# The filter families the datatrove side runs, in palmkit's names.
+DATATROVE_STEPS = ("langid", "gopher_quality", "gopher_repetition")
 
 
 def machine() -> str:
@@ -88,7 +93,7 @@ def palmkit_child(side: str, corpus: str, output: str, workers: int, model: str)
     cfg = {
         "curate": CurateConfig(langid=langid),
         "curate-nodedup": CurateConfig(langid=langid, dedup=no_dedup),
-        "curate-prose": CurateConfig(langid=langid, dedup=no_dedup),
+        "curate-prose": CurateConfig(steps=DATATROVE_STEPS, langid=langid, dedup=no_dedup),
         "passthrough": CurateConfig(steps=(), dedup=no_dedup),
     }[side]
     options = build_options("DirectRunner", workers)
