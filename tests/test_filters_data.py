@@ -49,7 +49,9 @@ def heldout() -> dict[str, list[str]]:
 
 
 def test_model_is_where_curate_looks_and_small():
-    # pipeline.steps.default_langid_model() is filters/data/lid.palmkit.ftz.
+    from pipeline.steps import default_langid_model  # no Beam import
+
+    assert pathlib.Path(default_langid_model()).resolve() == MODEL.resolve()
     assert MODEL.is_file()
     assert os.path.getsize(MODEL) <= MAX_BYTES
     assert (DATA / "README.md").is_file()
