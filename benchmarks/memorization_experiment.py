@@ -25,7 +25,7 @@ A few CPU minutes (about 5 on a loaded 2-core machine). Steps, all seeded:
    d_model 64, 4 heads of 16, vocabulary 2,048; 0.25M parameters) for exactly
    one epoch, so a canary's repetition count is the number of times the model
    saw it. Learning rate 1e-2 throughout.
-5. **Audit** (``palmkit.commands.audit.run_audit``): exposure, canary
+5. **Audit** (``palmkit.audit.run_audit``): exposure, canary
    extraction, training-data extraction (up to 200 windows per bucket),
    membership scores. Writes audit.json, audit.html and plots under
    OUTPUT/audit, and prints the table that docs/BENCHMARKS.md carries.
@@ -242,7 +242,7 @@ def main(argv=None) -> int:
 
     import jax
 
-    from palmkit.commands.audit import run_audit
+    from palmkit.audit import run_audit
 
     if os.path.exists(args.output):
         shutil.rmtree(args.output)

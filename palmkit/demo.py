@@ -144,11 +144,14 @@ def run_demo(output: str, options, corpus: str | None = None, stages: tuple[str,
         summary["train"] = _train(out, os.fspath(out / "data" / "shards"), list(train_overrides or []))
         summary["sample"] = _sample(summary["train"]["output_dir"], "The ")
     if "audit" in stages:
-        from train.audit import run_audit
+        from palmkit.audit import run_audit
 
         log.info("demo 4/4: memorization audit")
+        # Fewer references and windows than the command's defaults: the demo's model is tiny
+        # and its exposures cap at log2(200) ≈ 7.6 bits, enough to show 1 vs 10 vs 100 copies.
         result = run_audit(os.fspath(out / "train"), os.fspath(out / "data" / "shards.canaries.json"),
-                           os.fspath(out / "data" / "shards"), os.fspath(out / "audit"))
+                           os.fspath(out / "data" / "shards"), os.fspath(out / "audit"),
+                           max_references=200, max_sequences_per_bucket=200, beam_options=options)
         summary["audit"] = {"headline": result.get("headline", "see audit.html")}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
     return _index(out, summary)

@@ -137,7 +137,7 @@ def test_exposure_planted_high_never_inserted_near_zero(model, planted):
 
 
 def test_run_audit_end_to_end(planted, tmp_path):
-    from palmkit.commands.audit import run_audit
+    from palmkit.audit import run_audit
 
     out = tmp_path / "audit"
     result = run_audit(str(planted["dir"] / "run"), planted["canaries"], planted["shards"], str(out),

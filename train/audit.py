@@ -329,19 +329,6 @@ def headline(result: dict) -> str:
     return "; ".join(parts) or "no canaries audited"
 
 
-def run_audit(checkpoint_dir: str, canaries_path: str, shards_dir: str, output_dir: str, **kwargs: Any) -> dict:
-    """``palmkit.commands.audit.run_audit`` (see there for the keyword arguments), importable from here.
-
-    The implementation lives with the command because it chains the Beam
-    repeats job (``pipeline``) and the run config loader (``palmkit.config``)
-    with this module, and ``train`` imports neither; this import runs only
-    when called.
-    """
-    from palmkit.commands.audit import run_audit as run
-
-    return run(checkpoint_dir, canaries_path, shards_dir, output_dir, **kwargs)
-
-
 def _json_default(o: Any) -> Any:
     if isinstance(o, (np.integer,)):
         return int(o)
