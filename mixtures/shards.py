@@ -32,6 +32,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+import google_crc32c
+
 import numpy as np
 
 FORMAT = "palmkit-shards-v1"
@@ -54,39 +56,10 @@ def index_path(tfrecord_path: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _crc_tables() -> list[list[int]]:
-    poly = 0x82F63B78
-    t0 = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ poly if c & 1 else c >> 1
-        t0.append(c)
-    tables = [t0]
-    for _ in range(7):  # slicing-by-8 tables
-        prev = tables[-1]
-        tables.append([(prev[i] >> 8) ^ t0[prev[i] & 0xFF] for i in range(256)])
-    return tables
-
-
-_T = _crc_tables()
-
-
 def crc32c(data: bytes) -> int:
-    """CRC-32C of ``data`` (slicing-by-8 in pure Python; ~10 MB/s)."""
-    t0, t1, t2, t3, t4, t5, t6, t7 = _T
-    crc = 0xFFFFFFFF
-    n8 = len(data) - len(data) % 8
-    for (word,) in struct.iter_unpack("<Q", memoryview(data)[:n8]):
-        lo = (word & 0xFFFFFFFF) ^ crc
-        hi = word >> 32
-        crc = (
-            t7[lo & 0xFF] ^ t6[(lo >> 8) & 0xFF] ^ t5[(lo >> 16) & 0xFF] ^ t4[lo >> 24]
-            ^ t3[hi & 0xFF] ^ t2[(hi >> 8) & 0xFF] ^ t1[(hi >> 16) & 0xFF] ^ t0[hi >> 24]
-        )
-    for b in data[n8:]:
-        crc = t0[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    """CRC-32C (Castagnoli) of ``data``, in C (google-crc32c; a pure-Python loop
+    cost a quarter of the tokenize job's time)."""
+    return google_crc32c.value(data)
 
 
 def masked_crc32c(data: bytes) -> int:
