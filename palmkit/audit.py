@@ -37,7 +37,7 @@ def run_audit(
     """
     import datetime
 
-    from palmkit.commands.generate import _run_dirs
+    from palmkit.generate import run_dirs as _run_dirs
     from palmkit.config import load_config
     from palmkit.errors import UsageError
 

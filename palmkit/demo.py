@@ -60,22 +60,13 @@ def _train(out: pathlib.Path, shards: str, overrides: list[str]) -> dict:
 
 def _sample(train_dir: str, prompt: str) -> dict:
     """A short greedy continuation with and without a control token: proof the model and vocabulary line up."""
-    import argparse
-    import contextlib
-    import io
+    from palmkit.generate import generate_text
 
-    from palmkit.commands import generate
-
-    def text(control):
-        parser = argparse.ArgumentParser()
-        generate.add_arguments(parser)
-        argv = ["--checkpoint", train_dir, "--prompt", prompt, "--max-tokens", "24"] + (["--control", control] if control else [])
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            generate.run(parser.parse_args(argv))
-        return buf.getvalue().rstrip("\n")
-
-    return {"prompt": prompt, "plain": text(None), "control_low": text("low")}
+    return {
+        "prompt": prompt,
+        "plain": generate_text(train_dir, prompt, max_tokens=24),
+        "control_low": generate_text(train_dir, prompt, max_tokens=24, control="low"),
+    }
 
 
 def _index(out: pathlib.Path, summary: dict) -> str:

@@ -38,6 +38,7 @@ import zstandard
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from filters.toxicity import control_token
 from mixtures.plan import make_plan
 from mixtures.recipe import Recipe
 from pipeline.writers import WriteJsonlShards, write_atomically
@@ -106,10 +107,6 @@ def list_curated(directory: str) -> dict[tuple[str, str], list[str]]:
 # by a document; EncodeBatches turns it into the id of the control symbol <tox:level>, which
 # SentencePiece itself never produces from text.
 CONTROL_MARK = "\x00"
-
-
-def control_piece(level: str) -> str:
-    return f"<tox:{level}>"
 
 
 def read_curated_file(path: str, control_tokens: bool = False) -> Iterator[tuple[str, str]]:
@@ -192,7 +189,7 @@ class EncodeBatches(beam.DoFn):
         if not text.startswith(CONTROL_MARK):
             return [], text
         level, _, rest = text[1:].partition(CONTROL_MARK)
-        piece = control_piece(level)
+        piece = control_token(level)
         pid = self._sp.piece_to_id(piece)
         if self._sp.id_to_piece(pid) != piece:
             # A vocabulary built without this level's symbol: the document goes in untagged.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 HELP = "generate text from a trained checkpoint (greedy or sampled)"
 
@@ -35,67 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer", metavar="SPM_MODEL", help="SentencePiece model (default: from the run config)")
 
 
-def _run_dirs(path: str) -> tuple[str, str]:
-    """(config.yaml path, checkpoints dir) for a run dir or its checkpoints dir."""
-    from palmkit.errors import UsageError
-
-    path = os.path.abspath(path)
-    for run_dir, ckpt_dir in ((path, os.path.join(path, "checkpoints")), (os.path.dirname(path), path)):
-        config = os.path.join(run_dir, "config.yaml")
-        if os.path.exists(config) and os.path.isdir(ckpt_dir):
-            return config, ckpt_dir
-    raise UsageError(f"--checkpoint {path}: expected a run directory with config.yaml and checkpoints/")
-
-
-def control_piece(level: str) -> str:
-    return f"<tox:{level}>"
-
-
 def run(args: argparse.Namespace) -> int:
-    from palmkit.config import load_config
-    from palmkit.errors import UsageError
+    from palmkit.generate import generate_text
 
-    if args.max_tokens <= 0:
-        raise UsageError("--max-tokens must be positive")
-    if args.temperature < 0:
-        raise UsageError("--temperature must be >= 0")
-    config_path, ckpt_dir = _run_dirs(args.checkpoint)
-    from train.config import TrainConfig
-
-    cfg = load_config(TrainConfig, config_path)
-    spm_path = args.tokenizer or cfg.data.tokenizer
-    if not spm_path:
-        raise UsageError("no SentencePiece model in the run config (data.tokenizer); pass --tokenizer")
-    if not os.path.exists(spm_path):
-        raise UsageError(f"SentencePiece model not found: {spm_path}")
-
-    import numpy as np
-    import sentencepiece as spm
-
-    sp = spm.SentencePieceProcessor(model_file=spm_path)
-    ids = list(sp.encode(args.prompt))
-    if args.control:
-        piece = control_piece(args.control)
-        pid = sp.piece_to_id(piece)
-        if sp.id_to_piece(pid) != piece:
-            raise UsageError(f"control token {piece!r} is not in the vocabulary of {spm_path}")
-        ids = [pid] + ids
-    model_cfg = cfg.model.build()
-    if sp.get_piece_size() > model_cfg.vocab_size:
-        raise UsageError(f"{spm_path} has {sp.get_piece_size()} pieces but the model only {model_cfg.vocab_size}")
-
-    from train.decode import Decoder
-
-    try:
-        dec = Decoder.from_checkpoint(model_cfg, ckpt_dir, args.step)
-    except FileNotFoundError as exc:
-        raise UsageError(str(exc)) from None
-    eos = sp.eos_id() if sp.eos_id() >= 0 else None
-    out = dec.generate(
-        np.array([ids], np.int32), args.max_tokens, args.temperature, args.seed, eos_id=eos, vocab_limit=sp.get_piece_size()
-    )[0]
-    new = [int(t) for t in out]
-    if eos is not None and eos in new:
-        new = new[: new.index(eos)]
-    print(args.prompt + sp.decode(new))
+    print(generate_text(args.checkpoint, args.prompt, max_tokens=args.max_tokens, temperature=args.temperature,
+                        seed=args.seed, control=args.control, step=args.step, tokenizer=args.tokenizer))
     return 0
