@@ -42,6 +42,11 @@ def _barh(labels: list[str], values: list[float], title: str, xlabel: str) -> st
         return '<p class="muted">nothing to plot</p>'
     fig, ax = plt.subplots(figsize=(8, max(1.5, 0.28 * len(labels) + 0.8)))
     ax.barh(range(len(labels)), values, color="#4a7ab5")
+    positive = [v for v in values if v > 0]
+    if positive and max(positive) / min(positive) > 100:
+        # Counts spanning orders of magnitude: a log axis keeps the small bars visible.
+        ax.set_xscale("log")
+        xlabel += " (log scale)"
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_title(title)
