@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[test]"
 	touch $(STAMP)
 
-# The whole suite, slow end-to-end tests included (about 10 minutes on 2 cores).
+# The whole suite, slow end-to-end tests included (about 4 minutes on 2 cores, plus the first install).
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
