@@ -25,7 +25,11 @@ Outputs:
   examples/corpus/<source>/<name>.jsonl.zst   prose: {"id","text","lang","origin"}
   examples/corpus/code/<project>/...          source trees with their LICENSE
   examples/langid/{train,heldout}.jsonl.zst   {"text","lang","origin"} paragraphs,
-                                              split by origin file (~80/20)
+                                              split by origin file (the files holding
+                                              ~20% of a language's paragraphs are
+                                              held out; at most 150 held-out and
+                                              3,000 train paragraphs per language,
+                                              8,000 for en, plus short train lines)
 """
 from __future__ import annotations
 
@@ -182,7 +186,10 @@ CAPS = {
     "debian-reference": Caps(260_000, 200, 30_000),
     "fortunes": Caps(110_000, 20, 4_000, 1_200),
 }
-LANGID_TRAIN_CAP = 600
+LANGID_TRAIN_CAP = 3000
+LANGID_TRAIN_CAP_EN = 8000
+LANGID_SHORT_CAP = 1000
+LANGID_SHORT_MIN_CHARS = 12
 LANGID_HELDOUT_CAP = 150
 LANGID_MIN_CHARS = 40
 LANGID_MIN_CHARS_CJK = 15
@@ -674,9 +681,11 @@ def write_corpus(out: Path, source: str, name: str, docs: list[Doc]) -> dict:
             "text_bytes": sum(len(d.text.encode()) for d in docs), "file_bytes": size, "per_lang": per_lang}
 
 
-def langid_ok(p: str, lang: str) -> bool:
+def langid_ok(p: str, lang: str, min_chars: int | None = None, min_words: int = 3) -> bool:
     n = len(p)
-    if n > LANGID_MAX_CHARS or n < (LANGID_MIN_CHARS_CJK if lang in ("ja", "zh", "ko") else LANGID_MIN_CHARS):
+    if min_chars is None:
+        min_chars = LANGID_MIN_CHARS_CJK if lang in ("ja", "zh", "ko") else LANGID_MIN_CHARS
+    if n > LANGID_MAX_CHARS or n < min_chars:
         return False
     nonspace = [ch for ch in p if not ch.isspace()]
     letters = sum(1 for ch in nonspace if ch.isalpha())
@@ -687,15 +696,39 @@ def langid_ok(p: str, lang: str) -> bool:
     if lang not in ("ja", "zh"):
         tokens = p.split()
         wordlike = sum(1 for t in tokens if t.strip(".,;:!?\"'()«»“”„‘’—–-").isalpha())
-        if wordlike < 3 or wordlike < 0.6 * len(tokens):
+        if wordlike < min_words or wordlike < 0.6 * len(tokens):
             return False
     if lang != "en" and looks_english(p):
         return False
     return script_share(p, lang) >= (0.5 if lang in ("ja", "zh", "ko", "ar", "fa") else 0.8)
 
 
+def short_segments(text: str, lang: str) -> list[str]:
+    """Short lines of a document (headings, option descriptions, one-line
+    fortunes) that pass the same checks as paragraphs, with a lower length
+    floor and at least two words.  Used only for the training split."""
+    out = []
+    for ln in text.split("\n"):
+        ln = " ".join(ln.split())
+        if not ln or len(ln) >= LANGID_MIN_CHARS or len(ln) < LANGID_SHORT_MIN_CHARS:
+            continue
+        if lang not in ("ja", "zh", "ko") and len(ln.split()) < 2:
+            continue
+        if langid_ok(ln, lang, min_chars=LANGID_SHORT_MIN_CHARS, min_words=2):
+            out.append(ln)
+    return out
+
+
 def build_langid(out: Path, pools: list[Doc]) -> dict:
-    """Paragraph records split by origin file: whole files go to one split."""
+    """Paragraph records split by origin file: whole files go to one split.
+
+    The held-out split is chosen exactly as it always was (same paragraphs,
+    same origins, same cap), so models trained on different training splits
+    are compared on the same file.  The training split takes up to
+    LANGID_TRAIN_CAP paragraphs per language (LANGID_TRAIN_CAP_EN for
+    English) from the other origin files, plus up to LANGID_SHORT_CAP short
+    lines from those files; nothing whose normalised text is in the
+    held-out split is used for training."""
     by_lang: dict[str, dict[str, list[str]]] = {}
     for d in pools:
         for p in paragraphs(d.text):
@@ -706,6 +739,7 @@ def build_langid(out: Path, pools: list[Doc]) -> dict:
     train, held = [], []
     seen: set[str] = set()
     stats = {}
+    held_origins_all: dict[str, set[str]] = {}
     for lang in sorted(by_lang):
         origins = sorted(by_lang[lang], key=sha)
         if len(origins) < 2:
@@ -720,6 +754,7 @@ def build_langid(out: Path, pools: list[Doc]) -> dict:
             held_origins.append(o)
             n += len(by_lang[lang][o])
         held_set = set(held_origins)
+        held_origins_all[lang] = held_set
         recs = {"train": [], "heldout": []}
         for o in sorted(by_lang[lang]):
             split = "heldout" if o in held_set else "train"
@@ -729,10 +764,29 @@ def build_langid(out: Path, pools: list[Doc]) -> dict:
                     continue
                 seen.add(key)
                 recs[split].append({"text": p, "lang": lang, "origin": o})
-        for split, cap in (("train", LANGID_TRAIN_CAP), ("heldout", LANGID_HELDOUT_CAP)):
+        train_cap = LANGID_TRAIN_CAP_EN if lang == "en" else LANGID_TRAIN_CAP
+        for split, cap in (("train", train_cap), ("heldout", LANGID_HELDOUT_CAP)):
             rs = sorted(recs[split], key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:cap]
             rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
             (train if split == "train" else held).extend(rs)
+    # Short lines, from training origin files only, never a held-out text.
+    held_keys = {norm_para(r["text"]) for r in held}
+    short: dict[str, dict[str, dict]] = {}
+    if LANGID_SHORT_CAP:
+        for d in sorted(pools, key=lambda d: (d.lang, d.origin, d.part)):  # not the order man pages rendered in
+            if d.lang not in held_origins_all or d.origin in held_origins_all[d.lang]:
+                continue
+            for ln in short_segments(d.text, d.lang):
+                key = norm_para(ln)
+                if key in seen or key in held_keys:
+                    continue
+                short.setdefault(d.lang, {}).setdefault(key, {"text": ln, "lang": d.lang, "origin": d.origin})
+    for lang in sorted(short):
+        rs = sorted(short[lang].values(), key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:LANGID_SHORT_CAP]
+        rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
+        train.extend(rs)
+    train.sort(key=lambda r: (r["lang"], r["origin"], sha(r["text"])))
+    for lang in held_origins_all:
         stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
     sizes = {}
     for split, recs_ in (("train", train), ("heldout", held)):

@@ -52,6 +52,7 @@ __all__ = [
     "one_line",
     "LanguageIdentifier",
     "train_model",
+    "quantize_model",
     "evaluate",
     "langid_decision",
     "label_document",
@@ -175,6 +176,20 @@ def _check_lang(lang: Any) -> str:
     return lang
 
 
+def _training_lines(records: Iterable[Mapping[str, str]], seed: int | None) -> list[str]:
+    """fastText training lines for ``records``, shuffled with ``seed`` (0 when None)."""
+    lines = []
+    for record in records:
+        text = one_line(str(record.get("text") or ""))
+        if not text:
+            raise ValueError(f"a training record has no text: {record!r}")
+        lines.append(f"{_LABEL_PREFIX}{_check_lang(record.get('lang'))} {text}\n")
+    if not lines:
+        raise ValueError("no training records")
+    random.Random(0 if seed is None else seed).shuffle(lines)
+    return lines
+
+
 # Runs in a fresh interpreter (see train_model). It imports nothing of ours, so
 # it works wherever fasttext is importable. Before anything is allocated it
 # pins glibc's mmap threshold at 64 KiB: every large buffer then comes from
@@ -240,15 +255,7 @@ def train_model(
     Raises ``ValueError`` for a record without text or with a bad ``lang``,
     ``RuntimeError`` when fastText fails (for example diverging to NaN).
     """
-    lines = []
-    for record in records:
-        text = one_line(str(record.get("text") or ""))
-        if not text:
-            raise ValueError(f"a training record has no text: {record!r}")
-        lines.append(f"{_LABEL_PREFIX}{_check_lang(record.get('lang'))} {text}\n")
-    if not lines:
-        raise ValueError("no training records")
-    random.Random(0 if seed is None else seed).shuffle(lines)
+    lines = _training_lines(records, seed)
     if thread is None:
         thread = 1 if seed is not None else max(1, (os.cpu_count() or 2) - 1)
     output_path = os.path.abspath(os.fspath(output_path))
@@ -283,6 +290,88 @@ def train_model(
         message = (result.stderr.strip().splitlines() or ["no output"])[-1]
         hint = "; lower lr or enable character n-grams (minn/maxn > 0)" if "NaN" in message else ""
         raise RuntimeError(f"fastText training failed: {message}{hint}")
+    return LanguageIdentifier(output_path)
+
+
+_QUANTIZE_CHILD = r"""
+import ctypes, json, sys
+try:
+    ctypes.CDLL("libc.so.6").mallopt(-3, 65536)  # M_MMAP_THRESHOLD
+except (OSError, AttributeError):
+    pass
+import fasttext
+args = json.loads(sys.argv[1])
+model = fasttext.load_model(args.pop("model"))
+output = args.pop("output")
+try:
+    model.quantize(**args)
+except RuntimeError as err:
+    sys.stderr.write(str(err))
+    sys.exit(3)
+model.save_model(output)
+"""
+
+
+def quantize_model(
+    model_path: str | os.PathLike,
+    records: Iterable[Mapping[str, str]] | None,
+    output_path: str | os.PathLike,
+    *,
+    cutoff: int = 0,
+    retrain: bool = True,
+    qnorm: bool = True,
+    dsub: int = 2,
+    seed: int | None = 0,
+    timeout: float | None = None,
+) -> LanguageIdentifier:
+    """Product-quantize the model at ``model_path`` and save it to ``output_path`` (``.ftz``).
+
+    With ``cutoff`` > 0, fastText keeps only the ``cutoff`` most important
+    rows of the input matrix (words and hashed character n-grams, ranked by
+    the norm of their vectors) and, with ``retrain``, trains again on
+    ``records`` after pruning so the rest make up for what was dropped. The
+    records are written to a training file exactly as ``train_model`` writes
+    them (shuffled with ``seed``); pass the records the model was trained on.
+    ``records`` may be None when there is nothing to retrain (``cutoff`` 0 or
+    ``retrain`` False). Like ``train_model``, fastText runs single-threaded in
+    a fresh child interpreter, so the same inputs give the same file.
+
+    Raises ``ValueError`` for bad records or ``cutoff`` < 0, ``RuntimeError``
+    when fastText fails.
+    """
+    if cutoff < 0:
+        raise ValueError(f"cutoff must be >= 0, got {cutoff}")
+    model_path = os.path.abspath(os.fspath(model_path))
+    output_path = os.path.abspath(os.fspath(output_path))
+    os.makedirs(os.path.dirname(output_path), exist_ok=True)
+    needs_input = cutoff > 0 and retrain
+    if needs_input and records is None:
+        raise ValueError("retraining after a cutoff needs the training records")
+    args: dict[str, Any] = {
+        "model": model_path,
+        "output": output_path,
+        "qnorm": qnorm,
+        "dsub": dsub,
+        "cutoff": cutoff,
+        "retrain": needs_input,
+        "thread": 1,
+        "verbose": 0,
+    }
+    with tempfile.TemporaryDirectory(prefix="palmkit-langid-") as tmp:
+        if needs_input:
+            train_file = os.path.join(tmp, "train.txt")
+            with open(train_file, "w", encoding="utf-8", errors="replace") as handle:
+                handle.writelines(_training_lines(records, seed))
+            args["input"] = train_file
+        result = subprocess.run(
+            [sys.executable, "-c", _QUANTIZE_CHILD, json.dumps(args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    if result.returncode != 0:
+        message = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"fastText quantization failed: {message}")
     return LanguageIdentifier(output_path)
 
 

@@ -24,6 +24,7 @@ from filters.langid import (  # noqa: E402
     langid_decision,
     normalize_label,
     one_line,
+    quantize_model,
     train_model,
 )
 
@@ -287,3 +288,37 @@ def test_label_document(trained):
     labelled, reason = label_document(identifier, doc, strict)
     assert (labelled.lang, reason) == ("und", "langid:low_confidence")
     assert labelled.lang_score > 0.0  # the score is kept for the rejected/ report
+
+
+def test_quantize_with_cutoff_and_retraining_is_small_deterministic_and_accurate(tmp_path, trained):
+    identifier, path = trained
+    rows = identifier.model.get_input_matrix().shape[0]
+    cutoff = 2_000
+    assert cutoff < rows  # the cutoff really prunes
+    first = quantize_model(path, RECORDS, tmp_path / "q1.ftz", cutoff=cutoff, seed=7)
+    second = quantize_model(path, RECORDS, tmp_path / "q2.ftz", cutoff=cutoff, seed=7)
+    assert _sha256(tmp_path / "q1.ftz") == _sha256(tmp_path / "q2.ftz")
+    assert os.path.getsize(tmp_path / "q1.ftz") < os.path.getsize(path) / 4
+    assert first.model.is_quantized()
+    assert first.languages == identifier.languages
+    texts = [r["text"] for r in HELD_OUT]
+    assert [lang for lang, _ in first.predict(texts)] == [r["lang"] for r in HELD_OUT]
+    assert second.predict(texts) == first.predict(texts)
+
+
+def test_quantize_without_cutoff_needs_no_records(tmp_path, trained):
+    identifier, path = trained
+    quantized = quantize_model(path, None, tmp_path / "q.ftz")
+    assert quantized.model.is_quantized()
+    texts = [r["text"] for r in HELD_OUT]
+    assert [lang for lang, _ in quantized.predict(texts)] == [r["lang"] for r in HELD_OUT]
+
+
+def test_quantize_rejects_bad_arguments(tmp_path, trained):
+    _, path = trained
+    with pytest.raises(ValueError, match="cutoff"):
+        quantize_model(path, RECORDS, tmp_path / "q.ftz", cutoff=-1)
+    with pytest.raises(ValueError, match="training records"):
+        quantize_model(path, None, tmp_path / "q.ftz", cutoff=100)
+    with pytest.raises(RuntimeError, match="quantization failed"):
+        quantize_model(tmp_path / "missing.bin", None, tmp_path / "q.ftz")

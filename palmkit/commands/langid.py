@@ -4,7 +4,7 @@ from __future__ import annotations
 
 HELP = "train or evaluate a fastText language-ID model from {text, lang} records"
 DESCRIPTION = """\
-  palmkit langid train --input labeled.jsonl[.zst] --output model.ftz [--quantize]
+  palmkit langid train --input labeled.jsonl[.zst] --output model.ftz [--quantize [--cutoff N]]
   palmkit langid eval  --model model.ftz --input heldout.jsonl[.zst]
 
 Records are JSON lines with "text" and "lang" (an ISO 639-1 code). Training is
@@ -12,10 +12,20 @@ single-threaded with a fixed seed, so the same records give the same model.
 eval prints accuracy overall and per language as JSON. Any fastText model with
 __label__xx labels works with eval and with curate (lid.176.bin unchanged).
 
-The model palmkit ships (filters/data/lid.palmkit.ftz) is rebuilt with:
+The model palmkit ships (filters/data/lid.palmkit.ftz) is rebuilt with the
+defaults (epoch 50, dim 16, character 1..4-grams, 200000 buckets, and with
+--quantize a cutoff of 220000 rows, retrained):
   palmkit langid train --input examples/langid/train.jsonl.zst \\
       --output filters/data/lid.palmkit.ftz --quantize
 """
+
+
+# The defaults reproduce the shipped model (filters/data/lid.palmkit.ftz) from
+# examples/langid/train.jsonl.zst with --quantize.
+EPOCH = 50
+MINN = 1
+BUCKET = 200_000
+CUTOFF = 220_000
 
 
 def add_arguments(parser) -> None:
@@ -23,13 +33,20 @@ def add_arguments(parser) -> None:
     train = sub.add_parser("train", help="train a model", description="Train a fastText supervised model on {text, lang} records.")
     train.add_argument("--input", required=True, action="append", help="labelled JSONL (.jsonl, .jsonl.gz, .jsonl.zst); repeatable")
     train.add_argument("--output", required=True, help="where to write the model (.bin, or .ftz with --quantize)")
-    train.add_argument("--epoch", type=int, default=25, help="passes over the data (default 25)")
+    train.add_argument("--epoch", type=int, default=EPOCH, help=f"passes over the data (default {EPOCH})")
     train.add_argument("--dim", type=int, default=16, help="vector size (default 16, like lid.176)")
-    train.add_argument("--minn", type=int, default=2, help="shortest character n-gram (default 2)")
+    train.add_argument("--minn", type=int, default=MINN, help=f"shortest character n-gram (default {MINN}: single characters too)")
     train.add_argument("--maxn", type=int, default=4, help="longest character n-gram (default 4)")
-    train.add_argument("--bucket", type=int, default=200_000, help="hash buckets for n-grams (default 200000; model size grows with it)")
+    train.add_argument("--bucket", type=int, default=BUCKET, help=f"hash buckets for n-grams (default {BUCKET}; without --cutoff, model size grows with it)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--quantize", action="store_true", help="product-quantize the model (a few MB instead of tens)")
+    train.add_argument(
+        "--cutoff",
+        type=int,
+        default=CUTOFF,
+        help=f"with --quantize: keep only the N most important words and n-grams, then retrain on the same records "
+        f"(default {CUTOFF}; 0 quantizes everything without retraining)",
+    )
     ev = sub.add_parser("eval", help="evaluate a model", description="Accuracy overall and per language, as JSON.")
     ev.add_argument("--model", required=True, help="fastText model (.bin or .ftz)")
     ev.add_argument("--input", required=True, action="append", help="labelled JSONL; repeatable")
@@ -80,10 +97,17 @@ def run(args) -> int:
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        if args.cutoff < 0:
+            raise UsageError(f"--cutoff must be >= 0, got {args.cutoff}")
         if args.quantize:
-            identifier.model.quantize(qnorm=True, retrain=False)
-            identifier.model.save_model(tmp_bin)
-        os.replace(tmp_bin, final)
+            tmp_ftz = final + ".tmp.ftz"
+            try:
+                identifier = langid.quantize_model(tmp_bin, records, tmp_ftz, cutoff=args.cutoff, seed=args.seed)
+            finally:
+                os.remove(tmp_bin)
+            os.replace(tmp_ftz, final)
+        else:
+            os.replace(tmp_bin, final)
         print(json.dumps({"model": final, "languages": identifier.languages, "records": len(records), "bytes": os.path.getsize(final)}))
         return 0
     if not os.path.exists(args.model):
