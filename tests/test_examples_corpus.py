@@ -182,14 +182,18 @@ def test_langid_splits_valid_and_disjoint_by_origin():
     assert not shared_text, f"paragraphs in both splits: {sorted(shared_text)[:3]}"
 
 
-def test_langid_covers_20_languages_roughly_80_20_and_balanced():
+def test_langid_covers_20_languages_and_is_balanced():
+    # The held-out split is fixed (chosen by source file, capped at 150 paragraphs a
+    # language); training takes up to 3,000 paragraphs a language (8,000 for English,
+    # whose short man-page lines need more) plus short lines, so the split is no longer
+    # ~80/20 by count: balance is checked per split instead.
     train, held = langid_split("train"), langid_split("heldout")
     tl, hl = Counter(r["lang"] for r in train), Counter(r["lang"] for r in held)
     both = set(tl) & set(hl)
     assert len(both) >= 20, f"only {len(both)} languages in both splits"
-    share = len(held) / (len(train) + len(held))
-    assert 0.12 <= share <= 0.3, f"heldout share {share:.2f}"
-    counts = sorted(tl.values())
+    assert max(hl.values()) <= 150, f"held-out split not capped: {dict(hl)}"
+    assert sum(1 for n in hl.values() if n >= 100) >= 20, f"too few languages with >= 100 held-out paragraphs: {dict(hl)}"
+    counts = sorted(n for lang, n in tl.items() if lang != "en")
     median = counts[len(counts) // 2]
-    assert max(counts) <= 2 * median, f"big languages not capped: {dict(tl)}"
-    assert sum(1 for n in counts if n >= 100) >= 20, f"too few languages with >= 100 paragraphs: {dict(tl)}"
+    assert max(counts) <= 3 * median and tl["en"] <= 8_000 + 1_000, f"big languages not capped: {dict(tl)}"
+    assert sum(1 for n in counts if n >= 100) >= 20, f"too few languages with >= 100 training paragraphs: {dict(tl)}"
