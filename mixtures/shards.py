@@ -84,18 +84,30 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _varints(values: np.ndarray) -> bytes:
-    """Packed varint encoding of non-negative integers, vectorised."""
-    v = values.astype(np.uint64)
+def _varint_rows(rows: np.ndarray) -> list[bytes]:
+    """Packed varint encoding of each row of non-negative integers, vectorised over the whole matrix.
+
+    One pass for a shard instead of one per row: numpy's per-call cost on
+    256-token rows made row-by-row encoding a tenth of the tokenize job.
+    """
+    v = np.atleast_2d(rows).astype(np.uint64)
     nbytes = np.ones(v.shape, np.int64)
     for k in range(1, 10):
         nbytes += v >= (np.uint64(1) << np.uint64(7 * k))
     width = int(nbytes.max()) if v.size else 1
-    shifts = (np.arange(width, dtype=np.uint64) * np.uint64(7))[None, :]
-    groups = ((v[:, None] >> shifts) & np.uint64(0x7F)).astype(np.uint8)
-    cols = np.arange(width)[None, :]
-    groups[cols < (nbytes[:, None] - 1)] |= 0x80
-    return groups[cols < nbytes[:, None]].tobytes()
+    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
+    groups = ((v[..., None] >> shifts) & np.uint64(0x7F)).astype(np.uint8)  # (rows, tokens, width)
+    cols = np.arange(width)
+    groups[cols < (nbytes[..., None] - 1)] |= 0x80
+    flat = groups[cols < nbytes[..., None]].tobytes()  # C order: row by row, token by token
+    ends = np.cumsum(nbytes.sum(axis=1))
+    starts = np.concatenate([[0], ends[:-1]])
+    return [flat[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+
+
+def _varints(values: np.ndarray) -> bytes:
+    """Packed varint encoding of one row of non-negative integers."""
+    return _varint_rows(np.asarray(values).reshape(1, -1))[0]
 
 
 def _len_field(field: int, payload: bytes) -> bytes:
@@ -109,7 +121,12 @@ def encode_example(tokens: np.ndarray) -> bytes:
         raise ValueError(f"an example is one row of tokens, got shape {tokens.shape}")
     if tokens.size and int(tokens.min()) < 0:
         raise ValueError("token ids must be non-negative")
-    int64_list = _len_field(1, _varints(tokens))  # Int64List.value, packed
+    return _example_from_packed(_varints(tokens))
+
+
+def _example_from_packed(packed: bytes) -> bytes:
+    """The Example around an already varint-packed ``targets`` list."""
+    int64_list = _len_field(1, packed)  # Int64List.value, packed
     feature = _len_field(3, int64_list)  # Feature.int64_list
     entry = _len_field(1, FEATURE.encode()) + _len_field(2, feature)  # map<string, Feature> entry
     features = _len_field(1, entry)  # Features.feature
@@ -214,13 +231,16 @@ def write_shard(path: str, examples: np.ndarray) -> dict:
     examples = np.asarray(examples)
     if examples.ndim != 2:
         raise ValueError(f"examples must be (n, seq_len), got shape {examples.shape}")
+    if examples.size and int(examples.min()) < 0:
+        raise ValueError("token ids must be non-negative")
     offsets = np.zeros(len(examples), "<u8")
     digest = hashlib.sha256()
     tmp, tmp_idx = path + ".tmp", index_path(path) + ".tmp"
+    packed_rows = _varint_rows(examples) if len(examples) else []
     with open(tmp, "wb") as f:
         pos = 0
-        for i, row in enumerate(examples):
-            framed = frame_record(encode_example(row))
+        for i, packed in enumerate(packed_rows):
+            framed = frame_record(_example_from_packed(packed))
             offsets[i] = pos
             f.write(framed)
             digest.update(framed)
