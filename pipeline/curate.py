@@ -23,7 +23,6 @@ from filters import code as code_rules
 from filters import langid as langid_rules
 from filters import quality as quality_rules
 from filters import toxicity as toxicity_rules
-from filters.document import Document
 from pipeline import steps as curate_steps
 from pipeline.dedup import DedupConfig, Deduplicate, lsh_parameters
 from pipeline.filtering import REJECTED, ApplySteps
@@ -242,4 +241,4 @@ def run_curate(cfg: CurateConfig, inputs: list[InputSpec], output: str, options)
     return finish_curate(cfg, output, job)
 
 
-__all__ = ["CurateConfig", "LangIdConfig", "Curate", "run_curate", "build_curate_pipeline", "Document"]
+__all__ = ["CurateConfig", "LangIdConfig", "Curate", "check_models", "run_curate", "build_curate_pipeline"]
