@@ -174,15 +174,15 @@ def build_curate_pipeline(p: beam.Pipeline, cfg: CurateConfig, inputs: list[Inpu
     )
 
 
-def clear_outputs(output: str) -> None:
-    """Removes what an earlier run wrote, so a re-run gives exactly the same tree."""
+def clear_outputs(output: str, parts: tuple[str, ...] = OUTPUT_PARTS) -> None:
+    """Removes what an earlier run wrote (the job's ``parts``), so a re-run gives exactly the same tree."""
     out = output.rstrip("/")
     if "://" in out:
         # Object stores have no folders: delete every object under each prefix.
-        patterns = [f"{out}/{part}/**" for part in OUTPUT_PARTS] + [f"{out}/{part}" for part in OUTPUT_PARTS]
+        patterns = [f"{out}/{part}/**" for part in parts] + [f"{out}/{part}" for part in parts]
         existing = sorted({m.path for r in FileSystems.match(patterns) for m in r.metadata_list})
     else:
-        existing = [f"{out}/{part}" for part in OUTPUT_PARTS if os.path.exists(f"{out}/{part}")]
+        existing = [f"{out}/{part}" for part in parts if os.path.exists(f"{out}/{part}")]
     if existing:
         FileSystems.delete(existing)
 

@@ -95,9 +95,10 @@ def nearest_license(relpath: str, licenses: dict[str, str]) -> str:
 class _ReadFileFn(beam.DoFn):
     """Parses one matched file into Documents, with ErrorRecords on the ``errors`` output."""
 
-    def __init__(self, spec: InputSpec, cfg: ReaderConfig):
+    def __init__(self, spec: InputSpec, cfg: ReaderConfig, documents: bool = False):
         self.spec = spec
         self.cfg = cfg
+        self.documents = documents
         self.is_code = spec.source in cfg.code_sources
 
     def process(self, metadata, licenses=None):
@@ -123,7 +124,9 @@ class _ReadFileFn(beam.DoFn):
             return
         with fh:
             if kind == "jsonl":
-                items = records.read_jsonl(fh, path=path, relpath=relpath, source=self.spec.source, cfg=self.cfg)
+                items = records.read_jsonl(
+                    fh, path=path, relpath=relpath, source=self.spec.source, cfg=self.cfg, documents=self.documents
+                )
             elif kind == "parquet":
                 items = records.read_parquet(fh, path=path, relpath=relpath, source=self.spec.source, cfg=self.cfg)
             else:
@@ -143,12 +146,16 @@ def _read_license(metadata, root: str):
 
 
 class ReadInputs(beam.PTransform):
-    """All inputs → ``{"docs": PCollection[Document], "errors": PCollection[ErrorRecord]}``."""
+    """All inputs → ``{"docs": PCollection[Document], "errors": PCollection[ErrorRecord]}``.
 
-    def __init__(self, inputs: list[InputSpec], cfg: ReaderConfig):
+    ``documents``: JSONL records are palmkit Documents (see ``records.read_jsonl``).
+    """
+
+    def __init__(self, inputs: list[InputSpec], cfg: ReaderConfig, documents: bool = False):
         super().__init__()
         self.inputs = inputs
         self.cfg = cfg
+        self.documents = documents
 
     def expand(self, pbegin):
         docs, errors = [], []
@@ -169,7 +176,7 @@ class ReadInputs(beam.PTransform):
                     | f"{name}/DetectLicense" >> beam.FlatMap(_read_license, spec.root)
                 )
                 side = [beam.pvalue.AsDict(licenses)]
-            parsed = files | f"{name}/Parse" >> beam.ParDo(_ReadFileFn(spec, self.cfg), *side).with_outputs(
+            parsed = files | f"{name}/Parse" >> beam.ParDo(_ReadFileFn(spec, self.cfg, self.documents), *side).with_outputs(
                 "errors", main="docs"
             )
             docs.append(parsed.docs)

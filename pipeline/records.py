@@ -196,8 +196,30 @@ def _input_meta(record: dict, cfg: ReaderConfig) -> dict:
     return meta
 
 
-def read_jsonl(fh: BinaryIO, *, path: str, relpath: str, source: str, cfg: ReaderConfig) -> Iterator[Document | ErrorRecord]:
-    """One Document per JSON line; an ErrorRecord for each line that cannot be one."""
+def _document_fields(record: dict, source: str) -> dict[str, Any]:
+    """``source``, ``lang`` and ``lang_score`` of a record that is already a Document (a curated shard line)."""
+    out: dict[str, Any] = {"source": source}
+    if isinstance(record.get("source"), str) and record["source"]:
+        out["source"] = record["source"]
+    if isinstance(record.get("lang"), str):
+        out["lang"] = record["lang"]
+    score = record.get("lang_score")
+    if isinstance(score, (int, float)) and not isinstance(score, bool):
+        out["lang_score"] = float(score)
+    return out
+
+
+def read_jsonl(
+    fh: BinaryIO, *, path: str, relpath: str, source: str, cfg: ReaderConfig, documents: bool = False
+) -> Iterator[Document | ErrorRecord]:
+    """One Document per JSON line; an ErrorRecord for each line that cannot be one.
+
+    With ``documents`` the records are taken as palmkit Documents (curated
+    shards, ``palmkit dedup`` input): a record's own ``source`` (else
+    ``source``), ``lang`` and ``lang_score`` are kept as fields and its
+    ``meta`` as it is (``meta.file`` is set only where it is missing), so a
+    Document read back is the Document that was written.
+    """
 
     def error(reason: str, raw: bytes, line: int | None = None, offset: int | None = None) -> ErrorRecord:
         return ErrorRecord(path, reason, preview(raw, cfg.raw_preview_bytes), source, line, offset)
@@ -230,6 +252,13 @@ def read_jsonl(fh: BinaryIO, *, path: str, relpath: str, source: str, cfg: Reade
                 continue
             rid = record.get(cfg.id_field)
             doc_id = str(rid) if isinstance(rid, (str, int)) and str(rid) else f"{relpath}:{line_no}"
+            if documents:
+                fields = _document_fields(record, source)
+                plain = {k: v for k, v in record.items() if k not in ("source", "lang", "lang_score")}
+                meta = _input_meta(plain, cfg)
+                meta.setdefault("file", relpath)
+                yield Document(id=doc_id, text=record[cfg.text_field], meta=meta, **fields)
+                continue
             meta = _input_meta(record, cfg)
             meta["file"] = relpath
             yield Document(id=doc_id, text=record[cfg.text_field], source=source, meta=meta)

@@ -72,10 +72,37 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.2f} MB"
 
 
+def page_start(title: str) -> list[str]:
+    """The opening of a report page: head, style and title."""
+    return [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>"]
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """An HTML table; ints get thousands separators, floats three significant digits."""
+    return _table(headers, rows)
+
+
+def dedup_section(stats: dict) -> list[str]:
+    """The "Duplicate clusters" section: LSH parameters, cluster-size histograms, convergence."""
+    dedup = stats.get("dedup", {})
+    if not dedup:
+        return []
+    parts = ["<h2>Duplicate clusters</h2>"]
+    if dedup.get("bands"):
+        parts.append(f"<p class='muted'>MinHash LSH: {dedup['num_perm']} permutations, {dedup['bands']} bands × {dedup['rows']} rows for Jaccard ≥ {dedup['threshold']}</p>")
+    for kind, sizes in dedup.get("cluster_sizes", {}).items():
+        keys = sorted(sizes, key=int)
+        parts.append(_barh([f"size {k}" for k in keys], [sizes[k] for k in keys], f"{kind} duplicate clusters per size", "clusters"))
+        parts.append(_table(["cluster size", f"{kind} clusters"], [[int(k), sizes[k]] for k in keys]))
+    for comp in dedup.get("components", []):
+        parts.append(f"<p class='muted'>connected components: {comp.get('rounds')} rounds, converged: {comp.get('converged')}</p>")
+    return parts
+
+
 def render_report(stats: dict, *, stage_of_reason: Callable[[str], str], title: str = "palmkit curate report") -> str:
     """The report page for ``stats`` (as written to stats.json)."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>"]
-    parts.append(f"<h1>{html.escape(title)}</h1>")
+    parts = page_start(title)
     if stats.get("job"):
         job = stats["job"]
         parts.append(f"<p class='muted'>inputs: {html.escape(', '.join(job.get('inputs', [])))} · runner: {html.escape(str(job.get('runner')))} · workers: {html.escape(str(job.get('workers')))}</p>")
@@ -136,16 +163,7 @@ def render_report(stats: dict, *, stage_of_reason: Callable[[str], str], title: 
                 where = f"{s.get('file')}" + (f" line {s['line']}" if "line" in s else "") + (f" offset {s['offset']}" if "offset" in s else "")
                 parts.append(f"<p><b>{html.escape(kind)}</b> <span class='muted'>{html.escape(where)}</span></p><pre>{html.escape(s.get('raw', ''))}</pre>")
 
-    dedup = stats.get("dedup", {})
-    if dedup:
-        parts.append("<h2>Duplicate clusters</h2>")
-        if dedup.get("bands"):
-            parts.append(f"<p class='muted'>MinHash LSH: {dedup['num_perm']} permutations, {dedup['bands']} bands × {dedup['rows']} rows for Jaccard ≥ {dedup['threshold']}</p>")
-        for kind, sizes in dedup.get("cluster_sizes", {}).items():
-            keys = sorted(sizes, key=int)
-            parts.append(_barh([f"size {k}" for k in keys], [sizes[k] for k in keys], f"{kind} duplicate clusters per size", "clusters"))
-        for comp in dedup.get("components", []):
-            parts.append(f"<p class='muted'>connected components: {comp.get('rounds')} rounds, converged: {comp.get('converged')}</p>")
+    parts += dedup_section(stats)
 
     parts.append("<h2>Examples of rejected documents</h2>")
     for reason, samples in stats["samples"].get("rejected", {}).items():
