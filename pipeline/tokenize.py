@@ -37,6 +37,7 @@ job for ``palmkit demo``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -55,11 +56,10 @@ from mixtures.vocab import load as load_vocab
 from pipeline import canaries as canary_plant
 from pipeline.sample import (
     EncodeBatches,
-    ReadCurated,
-    batch_elements,
     count_tokens,
     curated_items,
     list_curated,
+    read_curated_file,
     sort_key,
     token_table,
     unit_hash,
@@ -96,19 +96,6 @@ class EmptySourceError(ValueError):
 # ---------------------------------------------------------------------------
 # Beam steps
 # ---------------------------------------------------------------------------
-
-
-def _keyed(t, rates: dict):
-    """``(folder, lang, id, text)`` → ``((folder, lang), doc key, text)`` for groups the plan samples."""
-    folder, lang, doc_id, text = t
-    if (folder, lang) in rates:
-        yield (folder, lang), f"{folder}/{lang}/{doc_id}", text
-
-
-def _coin(t, rates: dict, seed: int):
-    """``((folder, lang), (coin of the partial copy, tokens + 1))``: what the threshold is chosen from."""
-    group, key, ids = t
-    return group, (unit_hash(seed, key, math.floor(rates[group][1])), len(ids) + 1)
 
 
 def partial_copy_threshold(coins, rate: float) -> float:
@@ -156,85 +143,205 @@ def candidate_bound(rate: float, documents: int | None) -> float:
 
 
 def _threshold(element, rates: dict):
-    group, coins = element
-    return group, partial_copy_threshold(coins, rates[group][1])
+    """``(group, [(coins, tokens + 1) arrays per batch])`` → ``(group, threshold)``."""
+    group, parts = element
+    coins = np.concatenate([np.frombuffer(c, "<f8") for c, _ in parts])
+    sizes = np.concatenate([np.frombuffer(n, "<i8") for _, n in parts])
+    return group, partial_copy_threshold(zip(coins.tolist(), sizes.tolist()), rates[group][1])
 
 
-def _to_buckets(t, rates: dict, buckets: dict, seed: int):
-    """``((source, bucket), (sort key, ids + [eos], group, coin))`` per copy that may be kept.
+# A packing element is a batch of document copies bound for one bucket, as plain bytes so
+# that Beam's coder copies it without pickling:
+#     ((source, bucket), (group, keys, coins, lengths, tokens))
+# group: the (folder, lang) of every copy in the batch (a canary copy: its canary group);
+# keys: "<u8" sort keys (``int(sort_key(…), 16)``); coins: "<f8", NaN for a copy that is
+# always kept; lengths: "<i4" tokens per copy, end-of-document id included; tokens: "<i4",
+# the copies' tokens one after another.
+_NO_COIN = float("nan")
 
-    Copies 0 … ⌊rate⌋−1 are always kept (coin None); copy ⌊rate⌋ travels as a
-    candidate when its coin is within the group's bound, and the pack step
-    keeps it when the coin is at most the group's threshold.
+
+def _batch_value(group, keys, coins, lengths, tokens: np.ndarray):
+    return (tuple(group), np.asarray(keys, "<u8").tobytes(), np.asarray(coins, "<f8").tobytes(),
+            np.asarray(lengths, "<i4").tobytes(), np.ascontiguousarray(tokens, "<i4").tobytes())
+
+
+def _canary_batch(element):
+    """A canary copy ``((source, bucket), (sort key, ids + [eos], group, None))`` → a packing batch of one."""
+    where, (sk, tokens, group, coin) = element
+    return where, _batch_value(group, [int(sk, 16)], [_NO_COIN if coin is None else coin], [len(tokens)], tokens)
+
+
+class ReadEncode(beam.DoFn):
+    """A curated shard ``(folder, lang, path)`` → packing batches, read, sampled and encoded in one step.
+
+    Documents go to SentencePiece ``batch_size`` at a time and leave as one
+    element per (batch, bucket) with their tokens as bytes: no per-document
+    Beam element, pickling or shuffle entry anywhere on the token path.
+
+    Copies 0 … ⌊rate⌋−1 of a document are always kept (no coin); copy ⌊rate⌋
+    travels as a candidate when its coin is within the group's bound, and the
+    pack step keeps it when the coin is at most the group's threshold.
+
+    Tagged ``coins`` (groups with a fractional rate only):
+    ``(group, (coins, tokens + 1))`` of every document, the threshold's input.
+    Tagged ``docs`` (with ``with_docs``, for the canary branch): ``(group, doc key, ids)``.
     """
-    group, key, ids = t
-    source, rate, bound = rates[group]
-    whole = math.floor(rate)
-    copies = [(k, None) for k in range(whole)]
-    coin = unit_hash(seed, key, whole)
-    if coin <= bound:
-        copies.append((whole, coin))
-    if not copies:
-        return
-    tokens = np.asarray(ids + [EOS_ID], dtype=np.int32)
-    for k, c in copies:
-        sk = sort_key(seed, key, k)
-        bucket = int(sk[:8], 16) % buckets[source]
-        yield (source, bucket), (sk, tokens, group, c)
+
+    def __init__(self, model_path: str, rates: dict, buckets: dict, seed: int, batch_size: int,
+                 with_docs: bool = False):
+        self.model_path, self.rates, self.buckets, self.seed = model_path, rates, buckets, seed
+        self.batch_size, self.with_docs = batch_size, with_docs
+        self._encoder = None
+
+    def setup(self):
+        self._encoder = EncodeBatches(self.model_path)
+        self._encoder.setup()
+
+    def process(self, item):
+        folder, lang, path = item
+        if (folder, lang) not in self.rates:
+            return
+        keys, texts = [], []
+        for doc_id, text in read_curated_file(path, control_tokens=True):
+            keys.append(f"{folder}/{lang}/{doc_id}")
+            texts.append(text)
+            if len(texts) >= self.batch_size:
+                yield from self._batch((folder, lang), keys, texts)
+                keys, texts = [], []
+        if texts:
+            yield from self._batch((folder, lang), keys, texts)
+
+    def _batch(self, group, keys, texts):
+        source, rate, bound = self.rates[group]
+        split = [self._encoder._split_control(t) for t in texts]
+        encoded = self._encoder._sp.encode([t for _, t in split], num_threads=1)
+        lengths = np.empty(len(keys), np.int64)
+        for i, ((prefix, _), ids) in enumerate(zip(split, encoded)):
+            if prefix:
+                encoded[i] = ids = prefix + ids
+            lengths[i] = len(ids) + 1
+        total = int(lengths.sum())
+        flat = np.fromiter(itertools.chain.from_iterable(itertools.chain(ids, (EOS_ID,)) for ids in encoded),
+                           np.int32, count=total)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        if self.with_docs:
+            for key, ids in zip(keys, encoded):
+                yield beam.pvalue.TaggedOutput("docs", (group, key, ids))
+        whole = math.floor(rate)
+        if bound >= 0:  # a fractional rate: every document's coin feeds the threshold
+            coins = [unit_hash(self.seed, key, whole) for key in keys]
+            yield beam.pvalue.TaggedOutput("coins", (group, (np.asarray(coins, "<f8").tobytes(), lengths.astype("<i8").tobytes())))
+        else:
+            coins = None
+        nb = self.buckets[source]
+        per_bucket: dict[int, tuple[list, list, list]] = {}
+        for i, key in enumerate(keys):
+            copies = [(k, _NO_COIN) for k in range(whole)]
+            if coins is not None and coins[i] <= bound:
+                copies.append((whole, coins[i]))
+            for k, c in copies:
+                sk = int(sort_key(self.seed, key, k), 16)
+                b = per_bucket.setdefault((sk >> 32) % nb, ([], [], []))
+                b[0].append(sk)
+                b[1].append(c)
+                b[2].append(i)
+        for bucket, (sks, cs, docs) in sorted(per_bucket.items()):
+            if len(docs) == len(keys) and docs == list(range(len(keys))):
+                tokens = flat  # every document once, in order: the batch as encoded
+            else:
+                tokens = np.concatenate([flat[starts[i]:ends[i]] for i in docs])
+            yield (source, bucket), _batch_value(group, sks, cs, lengths[docs], tokens)
+
+
+def _unpack_batches(batches, thresholds: dict):
+    """Packing batches → (keys, groups, lengths, tokens, starts) of the copies the thresholds keep."""
+    keys, groups, lengths, tokens = [], [], [], []
+    for group, k, c, n, t in batches:
+        k, c, n = np.frombuffer(k, "<u8"), np.frombuffer(c, "<f8"), np.frombuffer(n, "<i4").astype(np.int64)
+        t = np.frombuffer(t, "<i4")
+        keep = np.isnan(c)
+        if not keep.all():
+            keep |= c <= thresholds.get(group, -1.0)
+        ends = np.cumsum(n)
+        if not keep.all():
+            t = np.concatenate([t[e - m:e] for e, m, y in zip(ends.tolist(), n.tolist(), keep.tolist()) if y]
+                               or [np.zeros(0, np.int32)])
+            k, n = k[keep], n[keep]
+        keys.append(k)
+        lengths.append(n)
+        tokens.append(t)
+        groups.extend([group] * len(k))
+    keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
+    lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    tokens = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
+    starts = np.cumsum(lengths) - lengths
+    return keys, groups, lengths, tokens, starts
 
 
 class PackBucket(beam.DoFn):
-    """A bucket's documents → rows of exactly ``seq_len`` tokens, each keyed for the shuffle.
+    """A bucket's packing batches → rows of exactly ``seq_len`` tokens, grouped by the shard they go to.
 
     Partial-copy candidates whose coin is above their group's threshold are
-    dropped first. Main output: ``(row key, source, row)``. Tagged ``stats``:
-    one ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
+    dropped first; the rest are sorted by key (ties, the same document twice,
+    by content), joined and cut into rows; the tail shorter than a row is
+    dropped. Row *i* gets the key ``sort_key(seed, "<source>/<bucket>", i)``,
+    its shard is that key modulo the shard count. Main output, one per shard
+    this bucket feeds: ``((shard, shards), (source, row keys "<u8", rows "<i4"))``.
+    Tagged ``stats``: one ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
     """
 
-    def __init__(self, seq_len: int, seed: int):
-        self.seq_len, self.seed = seq_len, seed
+    def __init__(self, seq_len: int, seed: int, num_shards: int):
+        self.seq_len, self.seed, self.num_shards = seq_len, seed, num_shards
 
-    def process(self, element, thresholds):
-        (source, bucket), docs = element
-        docs = [d for d in docs if d[3] is None or d[3] <= thresholds.get(d[2], -1.0)]
-        keys = [d[0] for d in docs]
-        if len(set(keys)) == len(keys):
-            docs.sort(key=lambda d: d[0])
-        else:  # the same document id twice in a group: break the tie by content
+    def process(self, element, thresholds=None):
+        (source, bucket), batches = element
+        keys, groups, lengths, tokens, starts = _unpack_batches(batches, thresholds or {})
+        order = np.argsort(keys, kind="stable")
+        canary = any(len(g) == 3 and tuple(g[:2]) == canary_plant._CANARY_GROUP for g in groups)
+        if canary or (len(keys) > 1 and (np.diff(keys[order]) == 0).any()):
+            # The general path, as plain tuples: the same document id twice in a group (tie
+            # broken by content), or canary copies that must stay clear of the dropped tail.
+            docs = [(f"{int(k):016x}", tokens[s:s + n], g, None)
+                    for k, s, n, g in zip(keys.tolist(), starts.tolist(), lengths.tolist(), groups)]
             docs.sort(key=lambda d: (d[0], d[1].tobytes()))
-        docs = canary_plant.clear_of_tail(docs, self.seq_len)  # no canary copy in the dropped tail
-        stream = np.concatenate([d[1] for d in docs]) if docs else np.zeros(0, np.int32)
+            docs = canary_plant.clear_of_tail(docs, self.seq_len)
+            pieces = [d[1] for d in docs]
+        else:
+            pieces = [tokens[s:s + n] for s, n in zip(starts[order].tolist(), lengths[order].tolist())]
+        stream = np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
         rows = len(stream) // self.seq_len
         packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
-        for i in range(rows):
-            yield sort_key(self.seed, f"{source}/{bucket}", i), source, packed[i]
+        row_keys = np.array([int(sort_key(self.seed, f"{source}/{bucket}", i), 16) for i in range(rows)], np.uint64)
+        shards = (row_keys >> np.uint64(16)) % np.uint64(self.num_shards)
+        for shard in np.unique(shards).tolist():
+            mine = shards == shard
+            yield (shard, self.num_shards), (source, row_keys[mine].astype("<u8").tobytes(),
+                                             np.ascontiguousarray(packed[mine], "<i4").tobytes())
         yield beam.pvalue.TaggedOutput(
-            "stats", (source, (len(docs), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows))
+            "stats", (source, (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows))
         )
 
 
 class WriteShardFn(beam.DoFn):
     """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``; yields the manifest entry."""
 
-    def __init__(self, output: str):
-        self.output = output
+    def __init__(self, output: str, seq_len: int):
+        self.output, self.seq_len = output, seq_len
 
     def process(self, element):
-        (shard, num_shards), rows = element
-        rows = sorted(rows, key=lambda r: r[0])
+        (shard, num_shards), parts = element
+        parts = sorted(parts)  # (source, keys, rows): an order that does not depend on arrival
+        keys = np.concatenate([np.frombuffer(k, "<u8") for _, k, _ in parts])
+        matrix = np.concatenate([np.frombuffer(r, "<i4") for _, _, r in parts]).reshape(-1, self.seq_len)
+        order = np.argsort(keys, kind="stable")
         per_source: dict[str, int] = {}
-        for _, source, _ in rows:
-            per_source[source] = per_source.get(source, 0) + 1
-        matrix = np.stack([r[2] for r in rows]).astype(np.int64)
+        for source, k, _ in parts:
+            per_source[source] = per_source.get(source, 0) + len(k) // 8
         path = os.path.join(self.output, shard_format.shard_name(shard, num_shards))
-        entry = shard_format.write_shard(path, matrix)
+        entry = shard_format.write_shard(path, matrix[order].astype(np.int64))
         beam.metrics.Metrics.counter("tokenize", "shards").inc()
         yield {"index": shard, "entry": entry, "sources": per_source}
-
-
-def _assign_shard(row, num_shards: int):
-    key, source, tokens = row
-    return (int(key[:12], 16) % num_shards, num_shards), (key, source, tokens)
 
 
 def _sum_stats(rows):
@@ -249,37 +356,41 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``.
 
     ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound).
-    Encoded documents flow straight into the packing shuffle; only their coins
-    and lengths take the side branch that picks each group's threshold.
-    ``canaries`` (a ``pipeline.canaries.CanaryJob``) adds the canary copies to the packing buckets.
+    Two shuffles: packing batches by bucket, then rows by shard. Only groups
+    with a fractional rate send coins down the side branch that picks their
+    threshold. ``canaries`` (a ``pipeline.canaries.CanaryJob``) adds the
+    canary copies to the packing buckets.
     """
     seed = recipe.seed
-    docs = (
+    fractional = any(bound >= 0 for _, _, bound in rates.values())
+    tags = (["coins"] if fractional else []) + (["docs"] if canaries is not None else [])
+    read = (
         p
-        | "ReadCurated" >> ReadCurated(items, control_tokens=True)
-        | "Key" >> beam.FlatMap(_keyed, rates)
-        | "Batch" >> batch_elements(cfg.batch_size)
-        | "Encode" >> beam.ParDo(EncodeBatches(model_path))
+        | "Files" >> beam.Create(sorted(items))
+        | "Spread" >> beam.Reshuffle()
+        | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size,
+                                                with_docs=canaries is not None)).with_outputs(*tags, main="batches")
     )
-    thresholds = (
-        docs
-        | "Coins" >> beam.Map(_coin, rates, seed)
-        | "GroupCoins" >> beam.GroupByKey()
-        | "Threshold" >> beam.Map(_threshold, rates)
-    )
-    bucketed = docs | "Bucket" >> beam.FlatMap(_to_buckets, rates, buckets, seed)
+    if fractional:
+        thresholds = beam.pvalue.AsDict(
+            read.coins
+            | "GroupCoins" >> beam.GroupByKey()
+            | "Threshold" >> beam.Map(_threshold, rates)
+        )
+    side = [thresholds] if fractional else []
+    bucketed = read.batches
     if canaries is not None:
-        bucketed = (bucketed, docs | "Canaries" >> canaries.transform()) | "WithCanaries" >> beam.Flatten()
+        planted = read.docs | "Canaries" >> canaries.transform() | "CanaryBatches" >> beam.Map(_canary_batch)
+        bucketed = (bucketed, planted) | "WithCanaries" >> beam.Flatten()
     packed = (
         bucketed
         | "GroupBucket" >> beam.GroupByKey()
-        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed), beam.pvalue.AsDict(thresholds)).with_outputs("stats", main="rows")
+        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed, num_shards), *side).with_outputs("stats", main="rows")
     )
     shard_entries = (
         packed.rows
-        | "AssignShard" >> beam.Map(_assign_shard, num_shards)
         | "GroupShard" >> beam.GroupByKey()
-        | "WriteShard" >> beam.ParDo(WriteShardFn(output))
+        | "WriteShard" >> beam.ParDo(WriteShardFn(output, recipe.seq_len))
     )
     summary = f"{output}/{SUMMARY_DIR}"
     (
