@@ -128,7 +128,21 @@ PYPI_SDISTS = {  # name -> (version, sdist file name)
     "coverage": ("7.17.5", "coverage-7.17.5.tar.gz"),
     "JPype1": ("1.7.1", "jpype1-1.7.1.tar.gz"),
     "yamllint": ("1.38.0", "yamllint-1.38.0.tar.gz"),
+    "Django": ("5.2.19", "django-5.2.19.tar.gz"),  # translation catalogs only (CATALOG_LANGS)
 }
+
+# Translation catalogs: the translated messages of user interfaces, used only
+# for the language-ID splits (never for examples/corpus), to give the two
+# smallest languages there (mk: one man-page package; hr: a mostly
+# untranslated handbook) more real text.  Each catalog file is one origin.
+CATALOG_LANGS = ("hr", "mk")
+CATALOG_DEBS = {  # Debian package -> (version, lang)
+    "firefox-esr-l10n-hr": ("153.8.0esr-1~deb12u1", "hr"),
+    "firefox-esr-l10n-mk": ("153.8.0esr-1~deb12u1", "mk"),
+    "libreoffice-l10n-hr": ("4:7.4.7-1+deb12u14", "hr"),
+    "libreoffice-l10n-mk": ("4:7.4.7-1+deb12u14", "mk"),
+}
+CATALOG_SDIST = ("Django", "django-5.2.19")  # PYPI_SDISTS key, top directory
 
 
 @dataclass(frozen=True)
@@ -330,6 +344,8 @@ def all_debs() -> dict[str, str]:
     debs[HANDBOOK[0]] = HANDBOOK[1]
     debs[INSTALL_GUIDE[0]] = INSTALL_GUIDE[1]
     debs.update(CODE_DEBS)
+    for name, (ver, _lang) in CATALOG_DEBS.items():
+        debs[name] = ver
     return dict(sorted(debs.items()))
 
 
@@ -633,6 +649,194 @@ def fortune_docs(cache: Path) -> list[Doc]:
     return docs
 
 
+# Translation catalogs (language-ID splits only) ---------------------------
+
+
+def mo_messages(data: bytes) -> list[tuple[str, str]]:
+    """(msgid, msgstr) pairs of a compiled gettext catalog, in file order.
+    For plural entries only the first forms are kept; the header is skipped."""
+    import struct
+
+    if data[:4] == b"\xde\x12\x04\x95":
+        end = "<"
+    elif data[:4] == b"\x95\x04\x12\xde":
+        end = ">"
+    else:
+        raise BuildError("not a gettext .mo file")
+    _rev, count, orig_at, trans_at = struct.unpack(end + "4I", data[4:20])
+    out = []
+    for k in range(count):
+        olen, ooff = struct.unpack(end + "2I", data[orig_at + 8 * k: orig_at + 8 * k + 8])
+        tlen, toff = struct.unpack(end + "2I", data[trans_at + 8 * k: trans_at + 8 * k + 8])
+        msgid = data[ooff: ooff + olen].decode("utf-8", "replace").split("\x00")[0].split("\x04")[-1]
+        msgstr = data[toff: toff + tlen].decode("utf-8", "replace").split("\x00")[0]
+        if msgid:
+            out.append((msgid, msgstr))
+    return out
+
+
+def po_messages(text: str) -> list[tuple[str, str]]:
+    """(msgid, msgstr) pairs of a gettext .po file, in file order; fuzzy and
+    obsolete entries and the header are skipped, plurals keep form 0."""
+    import ast
+
+    out: list[tuple[str, str]] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.split("\n")
+        if any(ln.startswith("#,") and "fuzzy" in ln for ln in lines):
+            continue
+        fields: dict[str, str] = {}
+        key = None
+        for ln in lines:
+            m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+(".*")\s*$', ln)
+            if m:
+                key = m.group(1)
+                fields[key] = ast.literal_eval(m.group(2))
+            elif key and re.match(r'^\s*".*"\s*$', ln):
+                fields[key] += ast.literal_eval(ln.strip())
+            elif not ln.startswith("#"):
+                key = None
+        msgid = fields.get("msgid", "")
+        msgstr = fields.get("msgstr", fields.get("msgstr[0]", ""))
+        if msgid:
+            out.append((msgid, msgstr))
+    return out
+
+
+def ftl_messages(text: str) -> list[tuple[str, str]]:
+    """(id, value) pairs of a Fluent (.ftl) file: messages, terms and their
+    attributes, with indented continuation lines joined."""
+    out: list[tuple[str, str]] = []
+    key = value = None
+    for ln in text.split("\n"):
+        m = re.match(r"^(-?[A-Za-z][\w-]*)\s*=\s*(.*)$", ln) or re.match(r"^\s+(\.[A-Za-z][\w-]*)\s*=\s*(.*)$", ln)
+        if m:
+            if key is not None:
+                out.append((key, value))
+            key, value = m.group(1), m.group(2)
+        elif key is not None and ln.startswith(" ") and ln.strip():
+            value += " " + ln.strip()
+        else:
+            if key is not None:
+                out.append((key, value))
+            key = value = None
+    if key is not None:
+        out.append((key, value))
+    return out
+
+
+def properties_messages(text: str) -> list[tuple[str, str]]:
+    out = []
+    for ln in text.split("\n"):
+        if ln.lstrip().startswith(("#", "!")) or "=" not in ln:
+            continue
+        key, value = ln.split("=", 1)
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+# More English words that no Latin-script language here uses as a word of its
+# own; with EN_MARKERS they catch the short English messages that language
+# packs ship for strings nobody has translated yet.
+EN_UI_WORDS = frozenset(
+    "is of for by at was has will use using your more all any new what how out about page tabs tab settings "
+    "open window windows anytime update off isn't won't don't can't you're we we're our us get got".split()
+)
+
+
+def clean_message(msgid: str, msgstr: str, lang: str, english_words: frozenset[str] = frozenset()) -> str | None:
+    """A translated message as plain text, or None when it says nothing about
+    its language: untranslated (a copy of the source, or English prose by
+    function words in a Latin-script language, or with half of its words of
+    three letters or more in ``english_words``), or Fluent select expressions.  Markup, accelerator marks (~ and _) and placeholders
+    (%s, %(name)s, {name}, { $var }, $(ARG1), %PRODUCTNAME) are removed."""
+    s = msgstr
+    if not s.strip() or s.strip() == msgid.strip() or "->" in s:
+        return None
+    s = s.replace("\\n", " ").replace("\\t", " ")
+    s = re.sub(r"<[^<>]*>", " ", s)
+    s = html.unescape(s)
+    for _ in range(2):
+        s = re.sub(r"\{[^{}]*\}", " ", s)
+    s = re.sub(r"%\([\w.-]+\)[a-z]|%\d+\$[sSdu]|%\w+%?|\$\([A-Z0-9_]+\)|\$\w+\$?", " ", s)
+    s = s.replace("~", "").replace("_", "")
+    s = " ".join(s.split())
+    if lang not in NON_LATIN:
+        # Language packs fill untranslated messages with the English ones.
+        words = re.findall(r"[A-Za-z']+", s)
+        hits = sum(1 for w in words if w.lower() in EN_MARKERS or w.lower() in EN_UI_WORDS)
+        if hits >= 2 or (words and hits / len(words) >= 0.1):
+            return None
+        long_words = [w.lower() for w in words if len(w) >= 3]
+        if long_words and sum(1 for w in long_words if w in english_words) >= 0.5 * len(long_words):
+            return None
+    return s or None
+
+
+def english_vocabulary(docs: list[Doc], min_count: int = 5) -> frozenset[str]:
+    """Lowercased words of three letters or more seen at least ``min_count``
+    times in the English documents."""
+    counts: dict[str, int] = {}
+    for d in docs:
+        if d.lang == "en":
+            for w in re.findall(r"[A-Za-z']{3,}", d.text):
+                w = w.lower()
+                counts[w] = counts.get(w, 0) + 1
+    return frozenset(w for w, c in counts.items() if c >= min_count)
+
+
+def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset()) -> list[Doc]:
+    """One document per translation catalog file (CATALOG_DEBS and the
+    CATALOG_LANGS catalogs of CATALOG_SDIST), one paragraph per message.
+    ``english_words`` (from ``english_vocabulary``) catches untranslated
+    English messages in Latin-script catalogs."""
+    import zipfile
+
+    docs = []
+
+    def add(origin: str, lang: str, pairs: list[tuple[str, str]]) -> None:
+        texts = []
+        for msgid, msgstr in pairs:
+            t = clean_message(msgid, msgstr, lang, english_words)
+            if t:
+                texts.append(tidy(t, lang))
+        if texts:
+            docs.append(Doc("catalogs", origin, 0, lang, "\n\n".join(texts)))
+
+    for pkg, (_ver, lang) in CATALOG_DEBS.items():
+        root = deb_root(cache, pkg)
+        for f in sorted(root.rglob("*")):
+            if not f.is_file() or f.is_symlink():
+                continue
+            origin = f"{pkg}/{f.relative_to(root)}"
+            if f.suffix == ".mo":
+                add(origin, lang, mo_messages(f.read_bytes()))
+            elif f.suffix == ".xpi":  # a Firefox language pack (zip)
+                with zipfile.ZipFile(f) as z:
+                    for member in sorted(z.namelist()):
+                        if member.rsplit("/", 1)[-1].startswith("enUS-"):
+                            continue  # strings shipped in English (en-US) inside the language pack
+                        if member.endswith(".ftl"):
+                            # Fluent ids are not the English text, so no copy check.
+                            pairs = [("", v) for _k, v in ftl_messages(z.read(member).decode("utf-8"))]
+                        elif member.endswith(".properties"):
+                            pairs = [("", v) for _k, v in properties_messages(z.read(member).decode("utf-8"))]
+                        else:
+                            continue
+                        add(f"{origin}!/{member}", lang, pairs)
+    name, top = CATALOG_SDIST
+    with tarfile.open(cache / "pypi" / PYPI_SDISTS[name][1]) as tar:
+        for m in sorted(tar.getmembers(), key=lambda m: m.name):
+            parts = m.name.split("/")
+            if not m.isfile() or not m.name.startswith(f"{top}/django/") or not m.name.endswith(".po"):
+                continue
+            if len(parts) < 4 or parts[-3] not in CATALOG_LANGS or parts[-2] != "LC_MESSAGES":
+                continue
+            text = tar.extractfile(m).read().decode("utf-8")
+            add(f"pypi:{name}/{m.name}", parts[-3], po_messages(text))
+    return docs
+
+
 # --------------------------------------------------------------------------
 # Selection and writing
 # --------------------------------------------------------------------------
@@ -719,7 +923,20 @@ def short_segments(text: str, lang: str) -> list[str]:
     return out
 
 
-def build_langid(out: Path, pools: list[Doc]) -> dict:
+def english_left_in(p: str, lang: str, english_words: frozenset[str]) -> bool:
+    """True for text in a Latin-script language other than English that is
+    mostly English: at least 3 words (of three letters or more) from
+    ``english_words`` making up 60% or more of its words of two letters or
+    more ("Reading package lists... Done", "-W --no-weak Do not display weak
+    symbols.")."""
+    if lang == "en" or lang in NON_LATIN or not english_words:
+        return False
+    words = [w.lower() for w in re.findall(r"[A-Za-z']{2,}", p)]
+    hits = sum(1 for w in words if len(w) >= 3 and w in english_words)
+    return hits >= 3 and hits >= 0.6 * len(words)
+
+
+def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = frozenset()) -> dict:
     """Paragraph records split by origin file: whole files go to one split.
 
     The held-out split is chosen exactly as it always was (same paragraphs,
@@ -728,47 +945,69 @@ def build_langid(out: Path, pools: list[Doc]) -> dict:
     LANGID_TRAIN_CAP paragraphs per language (LANGID_TRAIN_CAP_EN for
     English) from the other origin files, plus up to LANGID_SHORT_CAP short
     lines from those files; nothing whose normalised text is in the
-    held-out split is used for training."""
-    by_lang: dict[str, dict[str, list[str]]] = {}
+    held-out split is used for training.
+
+    Translation catalogs (``Doc.name == "catalogs"``, hr and mk only) are
+    split on their own, after the documents and by the same rule: the first
+    catalog files in sha256 order go to held-out until they hold 20% of the
+    language's catalog paragraphs.  They fill what the documents leave of
+    the caps, so the documents' records (the man pages held out before
+    catalogs were added among them) stay exactly as they were.
+
+    Training records of Latin-script languages other than English also
+    lose English that the translations left in (``english_left_in``: option
+    descriptions and headings too short for ``looks_english``); the
+    held-out split is not filtered this way, so it stays as it was."""
+    by_lang: dict[str, dict[str, dict[str, list[str]]]] = {}
     for d in pools:
+        group = "catalogs" if d.name == "catalogs" else "documents"
         for p in paragraphs(d.text):
             p = " ".join(ln.strip() for ln in p.split("\n")) if d.lang not in ("ja", "zh") else "".join(
                 ln.strip() for ln in p.split("\n"))
             if langid_ok(p, d.lang):
-                by_lang.setdefault(d.lang, {}).setdefault(d.origin, []).append(p)
+                by_lang.setdefault(d.lang, {}).setdefault(group, {}).setdefault(d.origin, []).append(p)
     train, held = [], []
     seen: set[str] = set()
     stats = {}
     held_origins_all: dict[str, set[str]] = {}
     for lang in sorted(by_lang):
-        origins = sorted(by_lang[lang], key=sha)
-        if len(origins) < 2:
+        if len(by_lang[lang].get("documents", {})) < 2:
             continue
-        total = sum(len(v) for v in by_lang[lang].values())
-        held_origins, n = [], 0
-        for o in origins:
-            if n >= 0.2 * total and held_origins:
-                break
-            if len(held_origins) >= len(origins) - 1:
-                break
-            held_origins.append(o)
-            n += len(by_lang[lang][o])
-        held_set = set(held_origins)
-        held_origins_all[lang] = held_set
-        recs = {"train": [], "heldout": []}
-        for o in sorted(by_lang[lang]):
-            split = "heldout" if o in held_set else "train"
-            for p in by_lang[lang][o]:
-                key = norm_para(p)
-                if key in seen:
-                    continue
-                seen.add(key)
-                recs[split].append({"text": p, "lang": lang, "origin": o})
         train_cap = LANGID_TRAIN_CAP_EN if lang == "en" else LANGID_TRAIN_CAP
-        for split, cap in (("train", train_cap), ("heldout", LANGID_HELDOUT_CAP)):
-            rs = sorted(recs[split], key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:cap]
-            rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
-            (train if split == "train" else held).extend(rs)
+        caps = {"train": train_cap, "heldout": LANGID_HELDOUT_CAP}
+        held_origins_all[lang] = set()
+        for group in ("documents", "catalogs"):
+            files = by_lang[lang].get(group, {})
+            if len(files) < 2:
+                continue
+            origins = sorted(files, key=sha)
+            total = sum(len(v) for v in files.values())
+            held_origins, n = [], 0
+            for o in origins:
+                if n >= 0.2 * total and held_origins:
+                    break
+                if len(held_origins) >= len(origins) - 1:
+                    break
+                held_origins.append(o)
+                n += len(files[o])
+            held_set = set(held_origins)
+            held_origins_all[lang] |= held_set
+            recs = {"train": [], "heldout": []}
+            for o in sorted(files):
+                split = "heldout" if o in held_set else "train"
+                for p in files[o]:
+                    key = norm_para(p)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if split == "train" and english_left_in(p, lang, english_words):
+                        continue
+                    recs[split].append({"text": p, "lang": lang, "origin": o})
+            for split in ("train", "heldout"):
+                rs = sorted(recs[split], key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:caps[split]]
+                caps[split] -= len(rs)
+                rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
+                (train if split == "train" else held).extend(rs)
     # Short lines, from training origin files only, never a held-out text.
     held_keys = {norm_para(r["text"]) for r in held}
     short: dict[str, dict[str, dict]] = {}
@@ -778,7 +1017,7 @@ def build_langid(out: Path, pools: list[Doc]) -> dict:
                 continue
             for ln in short_segments(d.text, d.lang):
                 key = norm_para(ln)
-                if key in seen or key in held_keys:
+                if key in seen or key in held_keys or english_left_in(ln, d.lang, english_words):
                     continue
                 short.setdefault(d.lang, {}).setdefault(key, {"text": ln, "lang": d.lang, "origin": d.origin})
     for lang in sorted(short):
@@ -935,7 +1174,9 @@ def main(argv: list[str] | None = None) -> int:
             chosen = select(docs, CAPS[name])
             prose_stats.append(write_corpus(out, source, name, chosen))
             pool.extend(d for d in docs if len(d.text) <= 200_000)
-        langid_stats = build_langid(out, pool)
+        english_words = english_vocabulary(pool)
+        pool.extend(catalog_docs(args.cache, english_words))  # language ID only, not the corpus
+        langid_stats = build_langid(out, pool, english_words)
         code_stats = build_code(args.cache, out)
         update_sources_md(out / "SOURCES.md", render_tables(prose_stats, code_stats, langid_stats))
     except BuildError as exc:
