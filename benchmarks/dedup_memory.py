@@ -190,13 +190,66 @@ class Poller(threading.Thread):
             w["rss_max_kib"] = max(w["rss_max_kib"], st[1])
 
 
-def child(corpus_dir: str, out_dir: str, workers: int, passthrough: bool = False) -> dict:
+def split_bundles_finer(parts_per_worker: int) -> None:
+    """EXPERIMENT ONLY: make the FnApiRunner hand each worker ``parts_per_worker`` smaller bundles a stage.
+
+    Beam's ``ParallelBundleManager.process_bundle`` partitions a stage's
+    whole input into exactly ``num_workers`` parts and sends each to a worker
+    as one bundle. This replacement partitions it into ``num_workers x
+    parts_per_worker`` parts and runs them ``num_workers`` at a time (the
+    same bundle code, the same workers, round-robin). Nothing in palmkit
+    changes; only how much of the corpus one bundle holds.
+    """
+    import itertools
+
+    from apache_beam.portability.api import beam_fn_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.metrics import monitoring_infos
+
+    def process_bundle(self, inputs, expected_outputs, fired_timers, expected_output_timers, dry_run=False):
+        n = self._num_workers * parts_per_worker
+        part_inputs = [{} for _ in range(n)]
+        timer_inputs = [fired_timers if i == 0 else {} for i in range(n)]
+        for name, buf in inputs.items():
+            for ix, part in enumerate(buf.partition(n)):
+                part_inputs[ix][name] = part
+        merged, splits = None, []
+
+        def execute(args):
+            part_map, input_timers = args
+            manager = fn_runner.BundleManager(self.bundle_context_manager, self._progress_frequency,
+                                              cache_token_generator=self._cache_token_generator)
+            return manager.process_bundle(part_map, expected_outputs, input_timers, expected_output_timers, dry_run)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self._num_workers) as pool:
+            for result, split in pool.map(execute, zip(part_inputs, timer_inputs)):
+                splits += split
+                if merged is None:
+                    merged = result
+                else:
+                    merged = beam_fn_api_pb2.InstructionResponse(
+                        process_bundle=beam_fn_api_pb2.ProcessBundleResponse(
+                            monitoring_infos=monitoring_infos.consolidate(itertools.chain(
+                                result.process_bundle.monitoring_infos, merged.process_bundle.monitoring_infos))),
+                        error=result.error or merged.error)
+        return merged, splits
+
+    fn_runner.ParallelBundleManager.process_bundle = process_bundle
+
+
+def child(corpus_dir: str, out_dir: str, workers: int, pipeline: str = "dedup", parts_per_worker: int = 1) -> dict:
+    import hashlib
+
     import apache_beam as beam
 
     from filters.document import Document
     from pipeline.dedup import DedupConfig, Deduplicate
     from pipeline.options import build_options
 
+    if parts_per_worker > 1:
+        split_bundles_finer(parts_per_worker)
     before = _status_kib(os.getpid())
     poller = Poller()
     poller.start()
@@ -208,9 +261,21 @@ def child(corpus_dir: str, out_dir: str, workers: int, passthrough: bool = False
             | "Read" >> beam.io.ReadFromText(os.path.join(corpus_dir, "part-*.jsonl"))
             | "Parse" >> beam.Map(lambda line: Document.from_dict(json.loads(line)))
         )
-        # The control: the same read, parse and write with no dedup in between.
-        r = {"kept": docs, "duplicates": p | "NoDups" >> beam.Create([])} if passthrough else docs | Deduplicate(
-            DedupConfig())
+        if pipeline == "passthrough":
+            # Control 1: the same read, parse and write with no dedup in between.
+            r = {"kept": docs, "duplicates": p | "NoDups" >> beam.Create([])}
+        elif pipeline == "shuffle":
+            # Control 2: one shuffle of whole Documents keyed by a digest of their text (ExactDedup's
+            # shape without palmkit's DoFns): read -> key -> GroupByKey -> values -> write.
+            kept = (
+                docs
+                | "Key" >> beam.Map(lambda d: (hashlib.sha1(d.text.encode("utf-8")).digest(), d))
+                | "Shuffle" >> beam.GroupByKey()
+                | "Values" >> beam.FlatMap(lambda kv: kv[1])
+            )
+            r = {"kept": kept, "duplicates": p | "NoDups" >> beam.Create([])}
+        else:
+            r = docs | Deduplicate(DedupConfig())
         r["kept"] | "KeptJson" >> beam.Map(Document.to_json) | "WriteKept" >> beam.io.WriteToText(f"{out_dir}/kept")
         r["duplicates"] | "DupJson" >> beam.Map(json.dumps) | "WriteDups" >> beam.io.WriteToText(f"{out_dir}/removed")
     wall = time.perf_counter() - t0
@@ -262,16 +327,33 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temporary corpus and outputs")
     ap.add_argument("--passthrough", action="store_true",
                     help="control: read, parse and write the same corpus with no dedup in between")
-    ap.add_argument("--child", nargs=4, metavar=("CORPUS_DIR", "OUT_DIR", "WORKERS", "PASS"), help=argparse.SUPPRESS)
+    ap.add_argument("--shuffle", action="store_true",
+                    help="control: read, parse, one GroupByKey of whole Documents, write (no palmkit DoFns)")
+    ap.add_argument("--parts-per-worker", default="1",
+                    help="EXPERIMENT: patch the runner to split each stage into workers x this many bundles; "
+                         "'scale' uses the scale, so every N gets bundles of the same size")
+    ap.add_argument("--mmap-threshold", type=int, default=0,
+                    help="set MALLOC_MMAP_THRESHOLD_ (bytes) for the driver and workers: glibc then returns every "
+                         "buffer at least this large to the system when it is freed (0: glibc's default)")
+    ap.add_argument("--child", nargs=5, metavar=("CORPUS_DIR", "OUT_DIR", "WORKERS", "PIPELINE", "PARTS"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child:
-        corpus_dir, out_dir, workers, passthrough = args.child
-        print(json.dumps(child(corpus_dir, out_dir, int(workers), passthrough == "1")))
+        corpus_dir, out_dir, workers, pipeline, parts = args.child
+        print(json.dumps(child(corpus_dir, out_dir, int(workers), pipeline, int(parts))))
         return
 
-    print(f"machine: {machine()}; pipeline: {'passthrough (no dedup)' if args.passthrough else 'Deduplicate'}",
-          flush=True)
+    pipeline = "passthrough" if args.passthrough else "shuffle" if args.shuffle else "dedup"
+    described = {"passthrough": "passthrough (no dedup)", "shuffle": "one GroupByKey of Documents (no dedup)",
+                 "dedup": "Deduplicate"}[pipeline]
+    if args.parts_per_worker != "1":
+        described += f", runner patched to {args.parts_per_worker} bundles per worker a stage"
+    env = dict(os.environ)
+    if args.mmap_threshold:
+        env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
+        described += f", MALLOC_MMAP_THRESHOLD_={args.mmap_threshold}"
+    print(f"machine: {machine()}; pipeline: {described}", flush=True)
     real = load_real_docs()
     tmp = tempfile.mkdtemp(prefix="dedup_memory_")
     rows = []
@@ -281,12 +363,15 @@ def main() -> None:
             corpus_dir, out_dir = os.path.join(tmp, f"corpus_{n}"), os.path.join(tmp, f"out_{n}")
             info = build_corpus(real, n, corpus_dir)
             proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", corpus_dir, out_dir,
-                                   str(args.workers), "1" if args.passthrough else "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   str(args.workers), pipeline,
+                                   str(scale if args.parts_per_worker == "scale" else int(args.parts_per_worker))],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             if proc.returncode != 0:
                 sys.stderr.write(proc.stderr[-4000:])
                 raise SystemExit(f"N={n}: driver failed with {proc.returncode}")
             res = json.loads(proc.stdout.strip().splitlines()[-1])
-            res.update(info, scale=scale, load_after=os.getloadavg()[0])
+            res.update(info, scale=scale, load_after=os.getloadavg()[0], parts_per_worker=args.parts_per_worker,
+                       mmap_threshold=args.mmap_threshold)
             rows.append(res)
             print(f"N={n}: {len(res['workers'])} worker processes, per-worker VmHWM MiB "
                   f"{sorted(round(w['hwm_kib'] / 1024) for w in res['workers'].values())}, "

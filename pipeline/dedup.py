@@ -23,7 +23,13 @@ How it works (all arithmetic lives in ``filters.minhash``):
    survivor order below.
 2. **Near** (``NearDedup``): MinHash signatures per batch of documents; each
    signature is cut into ``b`` bands of ``r`` rows (chosen from the threshold,
-   as datasketch does); documents sharing a band key meet in a bucket. Within
+   as datasketch does); documents sharing a band key meet in a bucket.
+   Buckets are first formed from ranks alone (``GroupBuckets``); only the
+   members of buckets with two or more members then get their signature
+   (``JoinSignatures``, a CoGroupByKey on the rank, then ``GroupCandidates``),
+   so a signature crosses a shuffle once, plus once per bucket it shares,
+   instead of once per band: the band shuffle is the largest of the job, and
+   most buckets are singletons. Within
    a bucket, members are compared by estimated Jaccard: clearly similar pairs
    become edges (a spanning forest of them, so k near-copies give k - 1
    edges, not k^2), pairs too close to the threshold to call are checked by
@@ -38,7 +44,9 @@ How it works (all arithmetic lives in ``filters.minhash``):
    none proves convergence. That count is reported (``components`` output and
    ``cc:converged`` / ``cc:not_converged`` counters). No step holds more than
    one node's neighbourhood or one bucket in memory: no corpus-wide
-   union-find, no in-memory index of signatures.
+   union-find, no in-memory index of signatures, no side input or ``ToList``
+   of anything corpus-sized (the one ``ToList`` collects the per-round
+   moved-edge counts, at most ``max_rounds`` numbers).
 4. A final CoGroupByKey joins each document with its component's root.
 
 **Survivor order.** Every cluster keeps its first document by
@@ -327,13 +335,14 @@ class ExactDedup(beam.PTransform):
 
 
 class _SignatureFn(beam.DoFn):
-    """A batch of documents -> (rank, doc) on the main output, (band key, (rank, signature)) on "bands".
+    """A batch of documents -> (rank, doc) on the main output, (band key, rank) on "bands".
 
-    Signatures of the whole batch are one ``minhash.signatures`` call. The
-    signature bytes travel with the band only when buckets verify pairs; the
-    sorted shingle hashes go to "shingles" as ``(rank, bytes)`` only for exact
-    verification. Documents with no shingles (empty after tokenising) join no
-    bucket.
+    Signatures of the whole batch are one ``minhash.signatures`` call. Bands
+    carry only the rank; the signature goes once per document to
+    "signatures" as ``(rank, bytes)``, and only when buckets verify pairs.
+    The sorted shingle hashes go to "shingles" as ``(rank, bytes)`` only for
+    exact verification. Documents with no shingles (empty after tokenising)
+    join no bucket.
     """
 
     def __init__(self, cfg: NearDedupConfig, params: LshParameters):
@@ -353,10 +362,53 @@ class _SignatureFn(beam.DoFn):
                 continue
             if self.exact:
                 yield beam.pvalue.TaggedOutput("shingles", (rank, hs.tobytes()))
-            payload = sig.tobytes() if cfg.verify else b""
+            if cfg.verify:
+                yield beam.pvalue.TaggedOutput("signatures", (rank, sig.tobytes()))
             namespace = f"{kind}{n}".encode()
             for key in minhash.band_keys(sig, params.bands, params.rows, namespace):
-                yield beam.pvalue.TaggedOutput("bands", (key, (rank, payload)))
+                yield beam.pvalue.TaggedOutput("bands", (key, rank))
+
+
+def _bucket_requests(element):
+    """(band key, ranks) -> (rank, band key) for each member of a bucket with two or more members.
+
+    Two passes over the grouped ranks (re-iterable), none materialised: most
+    buckets are singletons and ask for nothing, so only documents that share
+    a bucket have their signatures sent to it.
+    """
+    key, ranks = element
+    seen = 0
+    for _ in ranks:
+        seen += 1
+        if seen > 1:
+            break
+    if seen < 2:
+        return
+    for rank in ranks:
+        yield rank, key
+
+
+def _send_signature_to_buckets(element):
+    """(rank, {"signature": [sig], "bucket": [band keys]}) -> (band key, (rank, sig)) for each distinct bucket."""
+    rank, grouped = element
+    buckets = set(grouped["bucket"])
+    if not buckets:
+        return
+    for sig in grouped["signature"]:
+        for key in buckets:
+            yield key, (rank, sig)
+
+
+def _star_edges(element):
+    """Without verification: a bucket is a star on its smallest member (no signatures needed)."""
+    _, ranks = element
+    first = None
+    for rank in ranks:
+        if first is None or rank < first:
+            first = rank
+    for rank in ranks:
+        if rank != first:
+            yield first, rank
 
 
 def bucket_edges(
@@ -687,14 +739,24 @@ class NearDedup(beam.PTransform):
         signed = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg.batch_size)
-            | "Signatures" >> beam.ParDo(_SignatureFn(cfg, params)).with_outputs("bands", "shingles", main="docs")
+            | "Signatures"
+            >> beam.ParDo(_SignatureFn(cfg, params)).with_outputs("bands", "signatures", "shingles", main="docs")
         )
-        bucketed = (
-            signed.bands
-            | "GroupBuckets" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(cfg)).with_outputs("check", main="edges")
-        )
-        edges = bucketed.edges
+        # Buckets are found on ranks alone; signatures then go, once per
+        # bucket, only to the buckets that have two or more members.
+        buckets = signed.bands | "GroupBuckets" >> beam.GroupByKey()
+        if cfg.verify:
+            requests = buckets | "SharedBuckets" >> beam.FlatMap(_bucket_requests)
+            bucketed = (
+                {"signature": signed.signatures, "bucket": requests}
+                | "JoinSignatures" >> beam.CoGroupByKey()
+                | "SignaturesToBuckets" >> beam.FlatMap(_send_signature_to_buckets)
+                | "GroupCandidates" >> beam.GroupByKey()
+                | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(cfg)).with_outputs("check", main="edges")
+            )
+            edges = bucketed.edges
+        else:
+            edges = buckets | "StarEdges" >> beam.FlatMap(_star_edges)
         if cfg.verify and cfg.verify_exact:
             checked = (bucketed.check, signed.shingles) | "ExactJaccard" >> ExactVerify(cfg.threshold)
             edges = (edges, checked) | "AllEdges" >> beam.Flatten()
