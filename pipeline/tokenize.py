@@ -1,7 +1,14 @@
 """The tokenize job: curated shards + recipe + vocabulary → packed, shuffled token shards.
 
-    read curated ─ sample/repeat per document ─ encode (batched) ─ bucket ─ pack ─ shuffle ─ write shards
-                                                                                     └─ manifest.json (driver)
+    curated shard ─ read, sample/repeat, encode, bucket ─┬─ GroupByKey(bucket) ─ pack ─ GroupByKey(shard) ─ write shards
+       (one work item)   (one DoFn, batches of documents) └─ coins ─ threshold (side input; fractional rates only)
+                                                                          summary files ─ manifest.json (driver)
+
+Between steps, documents travel as batches (one element per encoder batch
+and bucket) and rows as one element per (bucket, shard), their tokens as
+bytes of the narrowest dtype the vocabulary allows (``token_dtype``): Beam
+copies bytes without pickling, and there is no per-document element on the
+token path. The canary branch alone sees per-document elements.
 
 The same inputs and seed give the same bytes on any runner and worker count,
 because nothing depends on the order elements arrive in:
@@ -27,7 +34,8 @@ because nothing depends on the order elements arrive in:
    key modulo that number; rows inside a shard are sorted by key. That is a
    seeded global shuffle without any worker seeing all rows.
 
-Shards are written with ``mixtures.shards.write_shard``; the driver writes
+Shards are written with ``mixtures.shards.write_shard``; each pack and write
+step leaves its counts in ``_summary/`` and the driver writes
 ``manifest.json`` last (token and example counts per source, per-shard
 checksums, vocabulary checksum, recipe and plan), so a manifest marks a
 complete run. ``run_demo_stages`` chains tokenizer training, the plan and this
@@ -37,6 +45,7 @@ job for ``palmkit demo``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import logging
@@ -155,20 +164,26 @@ def _threshold(element, rates: dict):
 #     ((source, bucket), (group, keys, coins, lengths, tokens))
 # group: the (folder, lang) of every copy in the batch (a canary copy: its canary group);
 # keys: "<u8" sort keys (``int(sort_key(…), 16)``); coins: "<f8", NaN for a copy that is
-# always kept; lengths: "<i4" tokens per copy, end-of-document id included; tokens: "<i4",
-# the copies' tokens one after another.
+# always kept; lengths: "<i4" tokens per copy, end-of-document id included; tokens: the
+# copies' tokens one after another, as ``token_dtype`` (two bytes a token for vocabularies
+# of up to 65,536 pieces: half the bytes through both shuffles).
 _NO_COIN = float("nan")
 
 
-def _batch_value(group, keys, coins, lengths, tokens: np.ndarray):
+def token_dtype(vocab_size: int) -> str:
+    """The narrowest dtype that holds every id of a vocabulary: "<u2" up to 65,536 pieces, else "<i4"."""
+    return "<u2" if vocab_size <= 1 << 16 else "<i4"
+
+
+def _batch_value(group, keys, coins, lengths, tokens: np.ndarray, dtype: str):
     return (tuple(group), np.asarray(keys, "<u8").tobytes(), np.asarray(coins, "<f8").tobytes(),
-            np.asarray(lengths, "<i4").tobytes(), np.ascontiguousarray(tokens, "<i4").tobytes())
+            np.asarray(lengths, "<i4").tobytes(), np.ascontiguousarray(tokens, dtype).tobytes())
 
 
-def _canary_batch(element):
+def _canary_batch(element, dtype: str):
     """A canary copy ``((source, bucket), (sort key, ids + [eos], group, None))`` → a packing batch of one."""
     where, (sk, tokens, group, coin) = element
-    return where, _batch_value(group, [int(sk, 16)], [_NO_COIN if coin is None else coin], [len(tokens)], tokens)
+    return where, _batch_value(group, [int(sk, 16)], [_NO_COIN if coin is None else coin], [len(tokens)], tokens, dtype)
 
 
 class ReadEncode(beam.DoFn):
@@ -188,9 +203,9 @@ class ReadEncode(beam.DoFn):
     """
 
     def __init__(self, model_path: str, rates: dict, buckets: dict, seed: int, batch_size: int,
-                 with_docs: bool = False):
+                 dtype: str = "<i4", with_docs: bool = False):
         self.model_path, self.rates, self.buckets, self.seed = model_path, rates, buckets, seed
-        self.batch_size, self.with_docs = batch_size, with_docs
+        self.batch_size, self.dtype, self.with_docs = batch_size, dtype, with_docs
         self._encoder = None
 
     def setup(self):
@@ -222,7 +237,7 @@ class ReadEncode(beam.DoFn):
             lengths[i] = len(ids) + 1
         total = int(lengths.sum())
         flat = np.fromiter(itertools.chain.from_iterable(itertools.chain(ids, (EOS_ID,)) for ids in encoded),
-                           np.int32, count=total)
+                           self.dtype, count=total)
         ends = np.cumsum(lengths)
         starts = ends - lengths
         if self.with_docs:
@@ -234,39 +249,43 @@ class ReadEncode(beam.DoFn):
             yield beam.pvalue.TaggedOutput("coins", (group, (np.asarray(coins, "<f8").tobytes(), lengths.astype("<i8").tobytes())))
         else:
             coins = None
+        # Every copy: (document index, sort key, coin), copies 0 … ⌊rate⌋−1 first, then the candidates.
+        docs = list(range(len(keys))) * whole
+        sks = [int(sort_key(self.seed, key, k), 16) for k in range(whole) for key in keys]
+        cs = [_NO_COIN] * len(sks)
+        if coins is not None:
+            for i, (key, coin) in enumerate(zip(keys, coins)):
+                if coin <= bound:
+                    docs.append(i)
+                    sks.append(int(sort_key(self.seed, key, whole), 16))
+                    cs.append(coin)
+        if not docs:
+            return
+        docs, sks, cs = np.asarray(docs, np.int64), np.asarray(sks, np.uint64), np.asarray(cs, np.float64)
         nb = self.buckets[source]
-        per_bucket: dict[int, tuple[list, list, list]] = {}
-        for i, key in enumerate(keys):
-            copies = [(k, _NO_COIN) for k in range(whole)]
-            if coins is not None and coins[i] <= bound:
-                copies.append((whole, coins[i]))
-            for k, c in copies:
-                sk = int(sort_key(self.seed, key, k), 16)
-                b = per_bucket.setdefault((sk >> 32) % nb, ([], [], []))
-                b[0].append(sk)
-                b[1].append(c)
-                b[2].append(i)
-        for bucket, (sks, cs, docs) in sorted(per_bucket.items()):
-            if len(docs) == len(keys) and docs == list(range(len(keys))):
+        where = (sks >> np.uint64(32)) % np.uint64(nb)
+        for bucket in np.unique(where).tolist():
+            mine = np.flatnonzero(where == bucket)
+            if len(mine) == len(keys) and (docs[mine] == np.arange(len(keys))).all():
                 tokens = flat  # every document once, in order: the batch as encoded
             else:
-                tokens = np.concatenate([flat[starts[i]:ends[i]] for i in docs])
-            yield (source, bucket), _batch_value(group, sks, cs, lengths[docs], tokens)
+                tokens = np.concatenate([flat[starts[i]:ends[i]] for i in docs[mine].tolist()])
+            yield (source, bucket), _batch_value(group, sks[mine], cs[mine], lengths[docs[mine]], tokens, self.dtype)
 
 
-def _unpack_batches(batches, thresholds: dict):
+def _unpack_batches(batches, thresholds: dict, dtype: str):
     """Packing batches → (keys, groups, lengths, tokens, starts) of the copies the thresholds keep."""
     keys, groups, lengths, tokens = [], [], [], []
     for group, k, c, n, t in batches:
         k, c, n = np.frombuffer(k, "<u8"), np.frombuffer(c, "<f8"), np.frombuffer(n, "<i4").astype(np.int64)
-        t = np.frombuffer(t, "<i4")
+        t = np.frombuffer(t, dtype)
         keep = np.isnan(c)
         if not keep.all():
             keep |= c <= thresholds.get(group, -1.0)
         ends = np.cumsum(n)
         if not keep.all():
             t = np.concatenate([t[e - m:e] for e, m, y in zip(ends.tolist(), n.tolist(), keep.tolist()) if y]
-                               or [np.zeros(0, np.int32)])
+                               or [np.zeros(0, dtype)])
             k, n = k[keep], n[keep]
         keys.append(k)
         lengths.append(n)
@@ -274,7 +293,7 @@ def _unpack_batches(batches, thresholds: dict):
         groups.extend([group] * len(k))
     keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-    tokens = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
+    tokens = np.concatenate(tokens) if tokens else np.zeros(0, dtype)
     starts = np.cumsum(lengths) - lengths
     return keys, groups, lengths, tokens, starts
 
@@ -286,17 +305,18 @@ class PackBucket(beam.DoFn):
     dropped first; the rest are sorted by key (ties, the same document twice,
     by content), joined and cut into rows; the tail shorter than a row is
     dropped. Row *i* gets the key ``sort_key(seed, "<source>/<bucket>", i)``,
-    its shard is that key modulo the shard count. Main output, one per shard
-    this bucket feeds: ``((shard, shards), (source, row keys "<u8", rows "<i4"))``.
-    Tagged ``stats``: one ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``.
+    its shard is that key modulo the shard count. Output, one per shard this
+    bucket feeds: ``((shard, shards), (source, row keys "<u8", rows as dtype))``.
+    The bucket's ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``
+    goes to ``summary/pack-<hash of source and bucket>.json`` for the driver.
     """
 
-    def __init__(self, seq_len: int, seed: int, num_shards: int):
-        self.seq_len, self.seed, self.num_shards = seq_len, seed, num_shards
+    def __init__(self, seq_len: int, seed: int, num_shards: int, dtype: str, summary: str):
+        self.seq_len, self.seed, self.num_shards, self.dtype, self.summary = seq_len, seed, num_shards, dtype, summary
 
     def process(self, element, thresholds=None):
         (source, bucket), batches = element
-        keys, groups, lengths, tokens, starts = _unpack_batches(batches, thresholds or {})
+        keys, groups, lengths, tokens, starts = _unpack_batches(batches, thresholds or {}, self.dtype)
         order = np.argsort(keys, kind="stable")
         canary = any(len(g) == 3 and tuple(g[:2]) == canary_plant._CANARY_GROUP for g in groups)
         if canary or (len(keys) > 1 and (np.diff(keys[order]) == 0).any()):
@@ -304,105 +324,87 @@ class PackBucket(beam.DoFn):
             # broken by content), or canary copies that must stay clear of the dropped tail.
             docs = [(f"{int(k):016x}", tokens[s:s + n], g, None)
                     for k, s, n, g in zip(keys.tolist(), starts.tolist(), lengths.tolist(), groups)]
-            docs.sort(key=lambda d: (d[0], d[1].tobytes()))
+            docs.sort(key=lambda d: (d[0], d[1].astype("<i4").tobytes()))
             docs = canary_plant.clear_of_tail(docs, self.seq_len)
             pieces = [d[1] for d in docs]
         else:
             pieces = [tokens[s:s + n] for s, n in zip(starts[order].tolist(), lengths[order].tolist())]
-        stream = np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
+        stream = np.concatenate(pieces) if pieces else np.zeros(0, self.dtype)
         rows = len(stream) // self.seq_len
         packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
         row_keys = np.array([int(sort_key(self.seed, f"{source}/{bucket}", i), 16) for i in range(rows)], np.uint64)
         shards = (row_keys >> np.uint64(16)) % np.uint64(self.num_shards)
         for shard in np.unique(shards).tolist():
             mine = shards == shard
-            yield (shard, self.num_shards), (source, row_keys[mine].astype("<u8").tobytes(),
-                                             np.ascontiguousarray(packed[mine], "<i4").tobytes())
-        yield beam.pvalue.TaggedOutput(
-            "stats", (source, (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows))
-        )
+            yield (shard, self.num_shards), (source, row_keys[mine].astype("<u8").tobytes(), packed[mine].tobytes())
+        stats = (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows)
+        name = hashlib.sha256(f"{source}\x00{bucket}".encode()).hexdigest()[:16]
+        write_atomically(f"{self.summary}/pack-{name}.json", json.dumps([source, stats]).encode())
 
 
 class WriteShardFn(beam.DoFn):
-    """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``; yields the manifest entry."""
+    """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``.
 
-    def __init__(self, output: str, seq_len: int):
-        self.output, self.seq_len = output, seq_len
+    Its manifest entry and rows per source go to ``summary/shard-NNNNN.json`` for the driver.
+    """
+
+    def __init__(self, output: str, seq_len: int, dtype: str, summary: str):
+        self.output, self.seq_len, self.dtype, self.summary = output, seq_len, dtype, summary
 
     def process(self, element):
         (shard, num_shards), parts = element
         parts = sorted(parts)  # (source, keys, rows): an order that does not depend on arrival
         keys = np.concatenate([np.frombuffer(k, "<u8") for _, k, _ in parts])
-        matrix = np.concatenate([np.frombuffer(r, "<i4") for _, _, r in parts]).reshape(-1, self.seq_len)
+        matrix = np.concatenate([np.frombuffer(r, self.dtype) for _, _, r in parts]).reshape(-1, self.seq_len)
         order = np.argsort(keys, kind="stable")
         per_source: dict[str, int] = {}
         for source, k, _ in parts:
             per_source[source] = per_source.get(source, 0) + len(k) // 8
         path = os.path.join(self.output, shard_format.shard_name(shard, num_shards))
-        entry = shard_format.write_shard(path, matrix[order].astype(np.int64))
+        entry = shard_format.write_shard(path, matrix[order])
         beam.metrics.Metrics.counter("tokenize", "shards").inc()
-        yield {"index": shard, "entry": entry, "sources": per_source}
-
-
-def _sum_stats(rows):
-    out = [0, 0, 0, 0, 0]
-    for r in rows:
-        out = [a + b for a, b in zip(out, r)]
-    return tuple(out)
+        record = {"index": shard, "entry": entry, "sources": per_source}
+        write_atomically(f"{self.summary}/shard-{shard:05d}.json", json.dumps(record, sort_keys=True).encode())
 
 
 def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_path: str, output: str,
-                            recipe: Recipe, cfg: TokenizeConfig, canaries=None) -> None:
+                            recipe: Recipe, cfg: TokenizeConfig, canaries=None, dtype: str = "<i4") -> None:
     """Adds the tokenize job to ``p``; its summary lands in ``output/_summary/``.
 
-    ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound).
-    Two shuffles: packing batches by bucket, then rows by shard. Only groups
+    ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound);
+    ``dtype`` is the tokens' dtype between steps (``token_dtype``). Two
+    shuffles: packing batches by bucket, then rows by shard. Only groups
     with a fractional rate send coins down the side branch that picks their
     threshold. ``canaries`` (a ``pipeline.canaries.CanaryJob``) adds the
     canary copies to the packing buckets.
     """
     seed = recipe.seed
+    summary = f"{output}/{SUMMARY_DIR}"
     fractional = any(bound >= 0 for _, _, bound in rates.values())
     tags = (["coins"] if fractional else []) + (["docs"] if canaries is not None else [])
     read = (
         p
-        | "Files" >> beam.Create(sorted(items))
-        | "Spread" >> beam.Reshuffle()
-        | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size,
+        | "Files" >> beam.Create(sorted(items))  # Create reshuffles: files spread over workers
+        | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size, dtype,
                                                 with_docs=canaries is not None)).with_outputs(*tags, main="batches")
     )
+    side = []
     if fractional:
-        thresholds = beam.pvalue.AsDict(
+        side = [beam.pvalue.AsDict(
             read.coins
             | "GroupCoins" >> beam.GroupByKey()
             | "Threshold" >> beam.Map(_threshold, rates)
-        )
-    side = [thresholds] if fractional else []
+        )]
     bucketed = read.batches
     if canaries is not None:
-        planted = read.docs | "Canaries" >> canaries.transform() | "CanaryBatches" >> beam.Map(_canary_batch)
+        planted = read.docs | "Canaries" >> canaries.transform() | "CanaryBatches" >> beam.Map(_canary_batch, dtype)
         bucketed = (bucketed, planted) | "WithCanaries" >> beam.Flatten()
-    packed = (
+    (
         bucketed
         | "GroupBucket" >> beam.GroupByKey()
-        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed, num_shards), *side).with_outputs("stats", main="rows")
-    )
-    shard_entries = (
-        packed.rows
+        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed, num_shards, dtype, summary), *side)
         | "GroupShard" >> beam.GroupByKey()
-        | "WriteShard" >> beam.ParDo(WriteShardFn(output, recipe.seq_len))
-    )
-    summary = f"{output}/{SUMMARY_DIR}"
-    (
-        shard_entries
-        | "ShardList" >> beam.combiners.ToList()
-        | "WriteShardList" >> beam.Map(lambda es, d: write_atomically(f"{d}/shards.json", json.dumps(es, sort_keys=True).encode()), summary)
-    )
-    (
-        packed.stats
-        | "SumStats" >> beam.CombinePerKey(_sum_stats)
-        | "StatsList" >> beam.combiners.ToList()
-        | "WriteStats" >> beam.Map(lambda st, d: write_atomically(f"{d}/sources.json", json.dumps(sorted(st)).encode()), summary)
+        | "WriteShard" >> beam.ParDo(WriteShardFn(output, recipe.seq_len, dtype, summary))
     )
 
 
@@ -491,7 +493,8 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
     clear_outputs(output)
     os.makedirs(output, exist_ok=True)
     with beam.Pipeline(options=options) as p:
-        build_tokenize_pipeline(p, items, rates, buckets, num_shards, model_path, output, recipe, cfg, canaries=job)
+        build_tokenize_pipeline(p, items, rates, buckets, num_shards, model_path, output, recipe, cfg, canaries=job,
+                                dtype=token_dtype(load_vocab(model_path).get_piece_size()))
     manifest = finish_tokenize(recipe, plan, model_path, output, cfg, num_shards, job.tokens() if job else 0)
     if job:
         job.finish(manifest)
@@ -509,8 +512,13 @@ def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cf
                     num_shards: int, canary_tokens: int = 0) -> dict:
     """Driver side, after the job: fills shards no row hashed to, writes manifest.json last."""
     summary = os.path.join(output, SUMMARY_DIR)
-    written = _read_json(os.path.join(summary, "shards.json"), [])
-    stats = {source: s for source, s in _read_json(os.path.join(summary, "sources.json"), [])}
+    names = sorted(os.listdir(summary)) if os.path.isdir(summary) else []
+    written = [_read_json(os.path.join(summary, n), None) for n in names if n.startswith("shard-") and n.endswith(".json")]
+    stats: dict[str, tuple] = {}
+    for n in names:
+        if n.startswith("pack-") and n.endswith(".json"):
+            source, s = _read_json(os.path.join(summary, n), None)
+            stats[source] = tuple(a + b for a, b in zip(stats.get(source, (0, 0, 0, 0, 0)), s))
     seq_len = recipe.seq_len
     by_index = {w["index"]: w["entry"] for w in written}
     entries = []
@@ -559,7 +567,8 @@ def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cf
         # No runner or worker count here: the manifest is as byte-identical as the shards.
         job={"examples_per_shard": cfg.examples_per_shard, "bucket_tokens": cfg.bucket_tokens},
     )
-    for name in os.listdir(summary):
+    for name in names:
         os.remove(os.path.join(summary, name))
-    os.rmdir(summary)
+    if os.path.isdir(summary):
+        os.rmdir(summary)
     return manifest
