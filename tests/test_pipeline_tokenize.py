@@ -141,6 +141,44 @@ def test_same_bytes_on_one_and_two_workers(corpus, in_memory_run, tmp_path):
     assert not records(_files(other)) & records(outputs[0])
 
 
+def test_token_dtype_is_the_narrowest_that_holds_the_vocabulary():
+    from pipeline.tokenize import token_dtype
+
+    assert token_dtype(8000) == token_dtype(65536) == "<u2"
+    assert token_dtype(65537) == token_dtype(256_000) == "<i4"
+
+
+def test_wide_tokens_between_steps_give_the_same_bytes(corpus, in_memory_run, tmp_path, monkeypatch):
+    """A vocabulary over 65,536 pieces sends tokens as int32 between steps; the shards do not change."""
+    import pipeline.tokenize as tokenize
+
+    monkeypatch.setattr(tokenize, "token_dtype", lambda size: "<i4")
+    out = str(tmp_path / "wide")
+    run_tokenize(demo_recipe(), corpus["root"], corpus["model"], out, _options(1),
+                 cfg=TokenizeConfig(examples_per_shard=100), cache_dir=corpus["cache"])
+    assert _files(out) == _files(in_memory_run[0])
+
+
+@pytest.mark.slow
+def test_many_buckets_and_repeats_same_bytes_on_one_and_two_workers(corpus, tmp_path):
+    """Several packing buckets per source, rates above 2 with partial copies, small encoder batches."""
+    outputs = []
+    for workers in (1, 2):
+        out = str(tmp_path / f"w{workers}")
+        manifest = run_tokenize(dataclasses.replace(demo_recipe(), total_tokens=120_000), corpus["root"], corpus["model"], out,
+                                _options(workers, multi_processing=workers > 1),
+                                cfg=TokenizeConfig(examples_per_shard=100, bucket_tokens=5000, batch_size=7),
+                                cache_dir=corpus["cache"])
+        outputs.append(_files(out))
+    assert max(s["epochs"] for s in manifest["sources"].values()) > 2
+    assert outputs[0] == outputs[1]
+    shards = ShardSet(out, verify_crc=True)
+    rows = shards.read(range(len(shards)))
+    assert manifest["tokens"] == rows.size == sum(s["tokens"] for s in manifest["sources"].values())
+    for s in manifest["sources"].values():
+        assert s["document_tokens"] - s["dropped_tokens"] == s["tokens"]
+
+
 @pytest.mark.slow  # importing seqio imports TensorFlow (~10 s)
 def test_seqio_reads_the_shards_back(corpus, in_memory_run):
     import seqio
