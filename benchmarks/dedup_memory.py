@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/dedup_memory.py --base 1500 --scales 1,2,4,8   # ~2 min on 2 shared cores
     .venv/bin/python benchmarks/dedup_memory.py --base 1500 --scales 1,2,4,8 --passthrough  # control, no dedup
     .venv/bin/python benchmarks/dedup_memory.py --base 12000 --scales 1 --workers 4          # smaller bundles
+    .venv/bin/python benchmarks/dedup_memory.py --shuffle        # control: one GroupByKey of Documents, no palmkit DoFn
+    .venv/bin/python benchmarks/dedup_memory.py --mmap-threshold 1048576 --parts-per-worker scale  # fixed-size bundles
 
 The speed benchmark (``bench_dedup.py``) reports the peak of one in-memory
 DirectRunner process, which holds whole PCollections by design of that runner.
@@ -35,6 +37,17 @@ processes, the driver's VmHWM, and wall seconds of the pipeline.
 between (the control); ``--workers`` changes how many SDK workers, and so how
 large a share of each stage's input one worker gets (this runner splits a
 stage's input into one bundle per worker).
+
+Controls and experiments. ``--shuffle`` reads, keys each Document by a
+digest of its text, groups and writes, with no palmkit DoFn: the shape of
+ExactDedup. ``--parts-per-worker K`` (benchmark only) replaces Beam's
+``ParallelBundleManager.process_bundle``, which cuts every stage's input into
+exactly one bundle per worker, with one that cuts it into workers x K bundles
+and runs them ``workers`` at a time; ``scale`` makes K the scale, so every N
+gets bundles of the same size. ``--mmap-threshold BYTES`` sets glibc's
+``MALLOC_MMAP_THRESHOLD_`` for the driver and the workers, so freed large
+buffers go back to the system instead of staying in the heap and inflating
+the high-water mark.
 
 What the numbers mean: in this runner the driver process is not only a
 coordinator. It runs the shuffles (GroupByKey buffers) and holds every
