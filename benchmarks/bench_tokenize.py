@@ -8,13 +8,19 @@ docstrings as English prose), trains a vocabulary on it, then alternates, ``--re
 
 - raw: ``SentencePieceProcessor.encode(all texts, num_threads=W)``, texts
   already in memory: the ceiling, nothing but encoding;
+- raw, batched: the same texts in calls of 512 × W texts (``num_threads=W``),
+  as the job calls the encoder: a stricter ceiling, since one call over all
+  texts also pays for building every id as a Python int at once;
 - palmkit: the tokenize job (``pipeline.tokenize.run_tokenize``) on the
   DirectRunner with W workers (in memory for 1, processes above), every source at rate 1 so it
   encodes exactly the same texts, and also reads and parses the shards,
   packs, shuffles and writes token shards with checksums.
 
-Both rates are the same token count (the texts' tokens) over wall time, so
-their ratio is the share of raw encoding speed the whole job keeps. The plan
+All rates are the same token count (the texts' tokens) over wall time, so
+their ratio is the share of raw encoding speed the whole job keeps. CPU
+seconds (this process and its finished children: the DirectRunner's worker
+processes) are printed too: on a shared machine they move less with other
+jobs' load than wall time does. The plan
 (token counts) is made once beforehand, as ``palmkit mix plan`` would cache it.
 Prints medians; this is a measurement, not a test.
 """
@@ -27,6 +33,7 @@ import json
 import logging
 import os
 import platform
+import resource
 import statistics
 import sys
 import sysconfig
@@ -97,6 +104,12 @@ def write_tree(root: str, docs: list[dict], parts: int = 8) -> None:
                 f.write(zstandard.ZstdCompressor(level=3).compress(lines.encode()))
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the DirectRunner's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=float, default=24, help="megabytes of text (default 24)")
@@ -150,34 +163,45 @@ def main() -> None:
           f"token count job (mix plan, uncached): {tokens / count_s / 1e6:.2f} M tokens/s")
     for w in workers:
         options = build_options(workers=w)
-        raw_s, job_s = [], []
+        raw_s, batched_s, job_s, raw_cpu, job_cpu = [], [], [], [], []
+        step = 512 * w
         for r in range(args.repeats):
-            t0 = time.perf_counter()
+            c0, t0 = cpu_seconds(), time.perf_counter()
             sp.encode(texts, num_threads=w)
             raw_s.append(time.perf_counter() - t0)
+            raw_cpu.append(cpu_seconds() - c0)
             t0 = time.perf_counter()
+            for i in range(0, len(texts), step):
+                sp.encode(texts[i : i + step], num_threads=w)
+            batched_s.append(time.perf_counter() - t0)
+            c0, t0 = cpu_seconds(), time.perf_counter()
             manifest = run_tokenize(recipe, work, model, os.path.join(work, "shards"), options,
                                     cfg=TokenizeConfig(examples_per_shard=1024), plan=plan)
             job_s.append(time.perf_counter() - t0)
-            print(f"  {w} worker(s), run {r + 1}: raw {raw_s[-1]:.2f} s, palmkit tokenize {job_s[-1]:.2f} s")
+            job_cpu.append(cpu_seconds() - c0)
+            print(f"  {w} worker(s), run {r + 1}: raw {raw_s[-1]:.2f} s ({raw_cpu[-1]:.2f} CPU s), "
+                  f"raw batched {batched_s[-1]:.2f} s, palmkit tokenize {job_s[-1]:.2f} s ({job_cpu[-1]:.2f} CPU s), "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
         written = sum(s["document_tokens"] for s in manifest["sources"].values())
         assert written == tokens + len(texts), (written, tokens)  # every token once, plus one eos per document
-        raw_rate, job_rate = tokens / statistics.median(raw_s), tokens / statistics.median(job_s)
+        med = statistics.median
+        raw_rate, batched_rate, job_rate = tokens / med(raw_s), tokens / med(batched_s), tokens / med(job_s)
         if w == 1:
-            # How much of the job is mixtures.shards.write_shard (pure-Python CRC32C and varints):
-            # the same rows written again, alone, on one core.
+            # How much of the job is mixtures.shards.write_shard: the same rows written again, alone, on one core.
             shard_dir = os.path.join(work, "shards")
             rows = ShardSet(shard_dir).read(range(manifest["examples"]))
             t0 = time.perf_counter()
             write_shard(os.path.join(work, "rewrite.tfrecord"), rows)
             write_s = time.perf_counter() - t0
             print(f"  mixtures.shards.write_shard of the same {len(rows):,} rows alone: {write_s:.2f} s "
-                  f"({write_s / statistics.median(job_s):.0%} of the 1-worker job's median)")
+                  f"({write_s / med(job_s):.0%} of the 1-worker job's median)")
         mode = "in-memory" if w == 1 else "multi-processing"
-        print(f"{w} worker(s) ({mode}): raw encode median {statistics.median(raw_s):.2f} s = {raw_rate / 1e6:.2f} M tokens/s; "
-              f"palmkit tokenize median {statistics.median(job_s):.2f} s = {job_rate / 1e6:.2f} M tokens/s; "
-              f"ratio {job_rate / raw_rate:.0%}  ({len(manifest['shards'])} shards, {manifest['examples']:,} examples)")
-
+        print(f"{w} worker(s) ({mode}): raw encode median {med(raw_s):.2f} s = {raw_rate / 1e6:.2f} M tokens/s; "
+              f"raw batched {med(batched_s):.2f} s = {batched_rate / 1e6:.2f} M tokens/s; "
+              f"palmkit tokenize median {med(job_s):.2f} s = {job_rate / 1e6:.2f} M tokens/s; "
+              f"ratio {job_rate / raw_rate:.0%} (to batched: {job_rate / batched_rate:.0%}); "
+              f"CPU s raw {med(raw_cpu):.2f}, job {med(job_cpu):.2f} ({med(raw_cpu) / med(job_cpu):.0%})  "
+              f"({len(manifest['shards'])} shards, {manifest['examples']:,} examples)", flush=True)
 
 if __name__ == "__main__":
     main()
