@@ -29,7 +29,9 @@ Outputs:
                                               ~20% of a language's paragraphs are
                                               held out; at most 150 held-out and
                                               3,000 train paragraphs per language,
-                                              8,000 for en, plus short train lines)
+                                              8,000 for en, plus short train lines;
+                                              mk and hr also from translation
+                                              catalogs: CATALOG_DEBS, Django)
 """
 from __future__ import annotations
 
