@@ -117,7 +117,10 @@ def allocate(wanted: float, available: Mapping[str, int], temperature: float = 1
     ``wanted`` (the caller warns). Keys with nothing available get nothing.
     """
     alloc = {k: 0.0 for k in available}
-    active = {k for k, n in available.items() if n > 0}
+    # A sorted list, not a set: float sums depend on order, and a set of
+    # strings iterates in a per-process hash order, so the rates (and the
+    # shards they sample) would differ between runs in the last digit.
+    active = sorted(k for k, n in available.items() if n > 0)
     remaining = float(wanted)
     while active and remaining > 0:
         weights = {k: float(available[k]) ** temperature for k in active}
@@ -130,7 +133,7 @@ def allocate(wanted: float, available: Mapping[str, int], temperature: float = 1
         for k in over:
             alloc[k] = max_epochs * available[k]
             remaining -= alloc[k]
-            active.discard(k)
+        active = [k for k in active if k not in over]
     return alloc
 
 
