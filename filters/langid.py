@@ -50,6 +50,8 @@ __all__ = [
     "LangIdConfig",
     "normalize_label",
     "one_line",
+    "strip_options",
+    "prepare_text",
     "LanguageIdentifier",
     "train_model",
     "quantize_model",
@@ -93,6 +95,55 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
+# Han, kana, CJK punctuation, Hangul and full-width forms: text in these
+# scripts is written without spaces, so a translation's option list often
+# runs straight into it ("-b, --binary以二進位制模式讀入").
+_GLUED = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+# A command-line option token: "--long-name", "-x" (one ASCII letter or digit
+# after a single dash; longer single-dash words such as "-Pakete", "-ve" or
+# "-udviklere" are too often pieces of real words), each optionally with
+# "[=VALUE]" / "[ARG]" or "=VALUE" (ASCII) and a trailing comma. It must start
+# the text or follow a space or an opening bracket/quote, and end at a space,
+# punctuation, a closing bracket/quote, the end, or text in one of the _GLUED
+# scripts (so "--binary以二進位制" loses "--binary" and keeps the Chinese).
+_OPTION = re.compile(
+    r"(?:(?<=[\s(\[{\"'“„«])|^)"
+    r"(?:--[A-Za-z0-9][A-Za-z0-9_-]*|-[A-Za-z0-9])"
+    r"(?:\[[^\]\s]*\]|=[\x21-\x7e]*)?"
+    rf"(?:,|(?=[\s.;:!?)\]}}\"'”»]|$|[{_GLUED}]))"
+)
+# Options are only removed when at least this many letters are left; text
+# that is (nearly) all options keeps them, as they are all there is to go on.
+MIN_LETTERS_LEFT = 5
+
+
+def strip_options(line: str) -> str:
+    """``line`` without command-line option tokens, which carry no language.
+
+    ``"-x --discard-all Usuwa symbole nieglobalne."`` ->
+    ``"Usuwa symbole nieglobalne."``; ``"-b, --binary以二進位制模式讀入"`` ->
+    ``"以二進位制模式讀入"``; ``"--suffix=后缀移除后缀"`` -> ``"后缀移除后缀"``.
+    Hyphenated words ("e-mail"), dashes ("a - b", "-- Author") and
+    single-dash words ("-Pakete") stay. When fewer than ``MIN_LETTERS_LEFT``
+    letters would remain, ``line`` is returned unchanged. Spaces are
+    collapsed only where something was removed.
+    """
+    if "-" not in line:
+        return line
+    stripped = _OPTION.sub(" ", line)
+    if stripped == line:
+        return line
+    stripped = " ".join(stripped.split())
+    if sum(ch.isalpha() for ch in stripped) < MIN_LETTERS_LEFT:
+        return line
+    return stripped
+
+
+def prepare_text(text: str) -> str:
+    """The text fastText sees, in training and prediction alike: one line, options removed."""
+    return strip_options(one_line(text))
+
+
 class LanguageIdentifier:
     """A loaded fastText language-ID model; load once per worker, predict many times."""
 
@@ -133,7 +184,7 @@ class LanguageIdentifier:
         return sorted({self.lang_of(label) for label in self.model.get_labels()})
 
     def _raw(self, text: str, k: int) -> list[tuple[float, str]]:
-        line = one_line(text)
+        line = prepare_text(text)
         if not line:
             return []
         # The C++ binding, not FastText.predict (see the module docstring).
@@ -180,7 +231,7 @@ def _training_lines(records: Iterable[Mapping[str, str]], seed: int | None) -> l
     """fastText training lines for ``records``, shuffled with ``seed`` (0 when None)."""
     lines = []
     for record in records:
-        text = one_line(str(record.get("text") or ""))
+        text = prepare_text(str(record.get("text") or ""))
         if not text:
             raise ValueError(f"a training record has no text: {record!r}")
         lines.append(f"{_LABEL_PREFIX}{_check_lang(record.get('lang'))} {text}\n")

@@ -24,7 +24,9 @@ from filters.langid import (  # noqa: E402
     langid_decision,
     normalize_label,
     one_line,
+    prepare_text,
     quantize_model,
+    strip_options,
     train_model,
 )
 
@@ -150,6 +152,70 @@ def test_newlines_are_replaced_not_rejected(trained):
     assert one_line(text) == "Die Kinder spielten im Garten, während sich ihre Eltern unterhielten. Ende."
     assert identifier.predict([text]) == identifier.predict([one_line(text)])
     assert identifier.predict([text])[0][0] == "de"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Held-out man-page lines whose options outweighed the text (docs/LANGID.md).
+        ("-x --discard-all Usuwa symbole nieglobalne.", "Usuwa symbole nieglobalne."),
+        ("-a ignoruje; pro kompatibilitu s jinými verzemi", "ignoruje; pro kompatibilitu s jinými verzemi"),
+        # Options glued to text written without spaces lose the option only.
+        ("-b, --binary以二進位制模式讀入", "以二進位制模式讀入"),
+        ("-s, --suffix=后缀移除后缀；同时隐含 -a", "后缀移除后缀；同时隐含"),
+        ("--all모든 파일을 표시합니다", "모든 파일을 표시합니다"),
+        # =VALUE and [=VALUE] / [ARG] go with the option; a trailing comma too.
+        ("--color=auto, --format=long; Farben verwenden", "Farben verwenden"),
+        ("-i[replace-str], --replace[=replace-str] Synonym für -I", "Synonym für"),
+        ("Utilisez (-q) ou « --quiet » pour rien afficher", "Utilisez ( ) ou « » pour rien afficher"),
+        ("OPCIONES -h -H --help Muestra la ayuda", "OPCIONES Muestra la ayuda"),
+    ],
+)
+def test_strip_options_removes_option_tokens(text, expected):
+    assert strip_options(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Schreiben Sie eine E-Mail an die Root-Benutzer.",  # hyphenated words
+        "Fehler - bitte erneut versuchen -- Autor",  # dashes with spaces
+        "Debian -udviklere og -Pakete -ve",  # single-dash words stay (too often real words)
+        "-xử lý dữ liệu",  # a dash before a non-ASCII word is not an option
+        "raw giống như -ignbrk -brkint",  # stty-style single-dash words stay too
+        "3-5 Minuten, x-y-Achse",
+        "",
+        "no dash at all",
+    ],
+)
+def test_strip_options_leaves_words_and_dashes(text):
+    assert strip_options(text) == text
+
+
+@pytest.mark.parametrize("text", ["-a, --all", "--version.", "-n NUM", "-x --discard-all abc"])
+def test_strip_options_keeps_text_that_is_nearly_all_options(text):
+    # Fewer than MIN_LETTERS_LEFT letters would remain: the options are all there is.
+    assert strip_options(text) == text
+
+
+def test_prepare_text_is_what_training_and_prediction_see():
+    from types import SimpleNamespace
+
+    from filters import langid as langid_module
+
+    text = "-x --discard-all\nUsuwa symbole\r\nnieglobalne."
+    assert prepare_text(text) == "Usuwa symbole nieglobalne."
+    lines = langid_module._training_lines([{"text": text, "lang": "pl"}], seed=0)
+    assert lines == ["__label__pl Usuwa symbole nieglobalne.\n"]
+    seen = []
+
+    def predict(line, k, threshold, on_error):
+        seen.append(line)
+        return [(0.9, "__label__pl")]
+
+    identifier = LanguageIdentifier(model=SimpleNamespace(f=SimpleNamespace(predict=predict)))
+    assert identifier.predict([text]) == [("pl", 0.9)]
+    assert seen == [b"Usuwa symbole nieglobalne.\n"]
 
 
 def test_empty_and_invalid_text(trained):
