@@ -958,8 +958,13 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
 
     Training records of Latin-script languages other than English also
     lose English that the translations left in (``english_left_in``: option
-    descriptions and headings too short for ``looks_english``); the
-    held-out split is not filtered this way, so it stays as it was."""
+    descriptions and headings too short for ``looks_english``).  Held-out
+    records are chosen exactly as before and then lose what the same rule
+    finds, so the held-out split is a subset of the one chosen before the
+    rule existed.  They are dropped, not relabelled ``en``: the rule also
+    fires on paragraphs in the package's language whose paths, option names
+    or technical terms are English ("programes a /etc/cron.weekly/ un cop
+    per setmana;"), so it is not a reliable English label."""
     by_lang: dict[str, dict[str, dict[str, list[str]]]] = {}
     for d in pools:
         group = "catalogs" if d.name == "catalogs" else "documents"
@@ -971,6 +976,7 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
     train, held = [], []
     seen: set[str] = set()
     stats = {}
+    dropped_english: dict[str, int] = {}
     held_origins_all: dict[str, set[str]] = {}
     for lang in sorted(by_lang):
         if len(by_lang[lang].get("documents", {})) < 2:
@@ -1009,6 +1015,11 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
                 rs = sorted(recs[split], key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:caps[split]]
                 caps[split] -= len(rs)
                 rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
+                if split == "heldout":  # chosen as before, then the training split's rule
+                    kept = [r for r in rs if not english_left_in(r["text"], lang, english_words)]
+                    if len(kept) < len(rs):
+                        dropped_english[lang] = dropped_english.get(lang, 0) + len(rs) - len(kept)
+                    rs = kept
                 (train if split == "train" else held).extend(rs)
     # Short lines, from training origin files only, never a held-out text.
     held_keys = {norm_para(r["text"]) for r in held}
@@ -1029,11 +1040,15 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
     train.sort(key=lambda r: (r["lang"], r["origin"], sha(r["text"])))
     for lang in held_origins_all:
         stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
+    if dropped_english:
+        LOG.info("langid: held-out paragraphs dropped as English left in: %s",
+                 ", ".join(f"{k} {v}" for k, v in sorted(dropped_english.items())))
     sizes = {}
     for split, recs_ in (("train", train), ("heldout", held)):
         sizes[split] = write_zst_jsonl(out / "langid" / f"{split}.jsonl.zst", recs_)
     LOG.info("langid: %d train, %d heldout paragraphs in %d languages", len(train), len(held), len(stats))
-    return {"per_lang": stats, "sizes": sizes, "train": len(train), "heldout": len(held)}
+    return {"per_lang": stats, "sizes": sizes, "train": len(train), "heldout": len(held),
+            "dropped_english": dropped_english}
 
 
 def open_archive_members(cache: Path, proj: CodeProject) -> list[tuple[str, bytes]]:
@@ -1120,8 +1135,9 @@ def render_tables(prose: list[dict], code: list[dict], langid: dict) -> str:
     lines += ["", f"### Language-ID splits ({len(langid['per_lang'])} languages; "
                   f"train {langid['train']} paragraphs, {langid['sizes']['train']} bytes; "
                   f"heldout {langid['heldout']} paragraphs, {langid['sizes']['heldout']} bytes)", "",
-              "| lang | train | heldout |", "|---|---|---|"]
-    lines += [f"| {k} | {a} | {b} |" for k, (a, b) in sorted(langid["per_lang"].items())]
+              "| lang | train | heldout | heldout dropped as English left in |", "|---|---|---|---|"]
+    dropped = langid.get("dropped_english", {})
+    lines += [f"| {k} | {a} | {b} | {dropped.get(k, 0)} |" for k, (a, b) in sorted(langid["per_lang"].items())]
     lines += ["", END]
     return "\n".join(lines)
 

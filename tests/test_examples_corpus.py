@@ -197,3 +197,44 @@ def test_langid_covers_20_languages_and_is_balanced():
     median = counts[len(counts) // 2]
     assert max(counts) <= 3 * median and tl["en"] <= 8_000 + 1_000, f"big languages not capped: {dict(tl)}"
     assert sum(1 for n in counts if n >= 100) >= 20, f"too few languages with >= 100 training paragraphs: {dict(tl)}"
+
+
+def _build_corpus_module():
+    import importlib.util
+    import sys
+
+    pytest.importorskip("tqdm")
+    spec = importlib.util.spec_from_file_location("build_corpus", EXAMPLES / "build_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_corpus", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_english_left_in_is_dropped_from_both_splits(tmp_path):
+    # The training split's English-residue rule also removes held-out paragraphs
+    # (after the held-out paragraphs are chosen, so the split is a subset of the
+    # one chosen before); they are dropped, not relabelled en (docs/LANGID.md).
+    bc = _build_corpus_module()
+    english = frozenset("yes output string repeatedly until killed".split())
+    # Not English prose by function words (so it passes langid_ok), but mostly English words.
+    residue = "NIMI yes - output a string repeatedly until killed"
+    finnish = [f"Tämä on suomenkielinen kappale numero {i}, jossa ei ole englantia lainkaan." for i in range(6)]
+    assert bc.english_left_in(residue, "fi", english)
+    assert not any(bc.english_left_in(p, "fi", english) for p in finnish)
+    assert not bc.english_left_in(residue, "en", english)  # only other Latin-script languages
+    docs = [bc.Doc("manpages", f"manpages-fi/f{i}", 0, "fi", text) for i, text in
+            enumerate([residue + "\n\n" + finnish[0]] + finnish[1:])]
+    docs += [bc.Doc("manpages", f"manpages/e{i}", 0, "en", f"This is English paragraph number {i}, with plenty of words.")
+             for i in range(3)]
+    (tmp_path / "langid").mkdir()
+    stats = bc.build_langid(tmp_path, docs, english)
+    train = [json.loads(ln) for ln in zstandard.ZstdDecompressor().decompress(
+        (tmp_path / "langid" / "train.jsonl.zst").read_bytes(), max_output_size=1 << 20).decode().splitlines()]
+    held = [json.loads(ln) for ln in zstandard.ZstdDecompressor().decompress(
+        (tmp_path / "langid" / "heldout.jsonl.zst").read_bytes(), max_output_size=1 << 20).decode().splitlines()]
+    assert all(r["text"] != residue for r in train + held)
+    held_fi_origins = {r["origin"] for r in held if r["lang"] == "fi"}
+    assert "manpages-fi/f0" in held_fi_origins  # first in sha256 order, so held out
+    assert stats["dropped_english"] == {"fi": 1}
+    assert all(r["lang"] in ("fi", "en") for r in train + held)
