@@ -52,6 +52,8 @@ import logging
 import math
 import os
 import re
+import shutil
+import uuid
 
 import apache_beam as beam
 import numpy as np
@@ -78,6 +80,8 @@ from pipeline.writers import write_atomically
 log = logging.getLogger(__name__)
 
 SUMMARY_DIR = "_summary"
+# Token batches and packed rows between steps, as files (see build_tokenize_pipeline); removed by finish_tokenize.
+EXCHANGE_DIR = "_exchange"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,6 +190,46 @@ def _canary_batch(element, dtype: str):
     return where, _batch_value(group, [int(sk, 16)], [_NO_COIN if coin is None else coin], [len(tokens)], tokens, dtype)
 
 
+def _write_arrays(path: str, arrays) -> list[int]:
+    """Writes arrays one after another (raw bytes, no header) through a temporary name; returns their offsets."""
+    directory, name = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}-{name}")
+    offsets, at = [], 0
+    with open(tmp, "wb") as f:
+        for a in arrays:
+            a = np.ascontiguousarray(a)
+            offsets.append(at)
+            f.write(memoryview(a).cast("B"))
+            at += a.nbytes
+    os.replace(tmp, path)
+    return offsets
+
+
+def _exchange_name(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
+
+
+def _write_copies(exchange: str, path: str, group, held: dict):
+    """One curated file's packing batches → ``copies-<hash of path>.bin`` in the exchange folder.
+
+    Per (source, bucket), in sorted order, one section: sort keys "<u8", coins
+    "<f8", lengths "<i4", tokens. Yields ``((source, bucket), (group, file,
+    offset, copies, tokens))``: a few bytes through the shuffle, where the
+    tokens were before.
+    """
+    out = os.path.join(exchange, f"copies-{_exchange_name(path)}.bin")
+    arrays, sections = [], []
+    for where in sorted(held):
+        parts = held[where]
+        keys, coins, lengths, tokens = (np.concatenate([b[i] for b in parts]) for i in range(4))
+        arrays += [keys.astype("<u8"), coins.astype("<f8"), lengths.astype("<i4"), tokens]
+        sections.append((where, len(keys), len(tokens)))
+    offsets = _write_arrays(out, arrays)
+    for i, (where, n, t) in enumerate(sections):
+        yield where, (tuple(group), out, offsets[4 * i], n, t)
+
+
 class ReadEncode(beam.DoFn):
     """A curated shard ``(folder, lang, path)`` → packing batches, read, sampled and encoded in one step.
 
@@ -203,9 +247,9 @@ class ReadEncode(beam.DoFn):
     """
 
     def __init__(self, model_path: str, rates: dict, buckets: dict, seed: int, batch_size: int,
-                 dtype: str = "<i4", with_docs: bool = False):
+                 dtype: str = "<i4", with_docs: bool = False, exchange: str | None = None):
         self.model_path, self.rates, self.buckets, self.seed = model_path, rates, buckets, seed
-        self.batch_size, self.dtype, self.with_docs = batch_size, dtype, with_docs
+        self.batch_size, self.dtype, self.with_docs, self.exchange = batch_size, dtype, with_docs, exchange
         self._encoder = None
 
     def setup(self):
@@ -217,16 +261,19 @@ class ReadEncode(beam.DoFn):
         if (folder, lang) not in self.rates:
             return
         keys, texts = [], []
+        held: dict = {}  # (source, bucket) → this file's batches for it, written to one exchange file below
         for doc_id, text in read_curated_file(path, control_tokens=True):
             keys.append(f"{folder}/{lang}/{doc_id}")
             texts.append(text)
             if len(texts) >= self.batch_size:
-                yield from self._batch((folder, lang), keys, texts)
+                yield from self._batch((folder, lang), keys, texts, held)
                 keys, texts = [], []
         if texts:
-            yield from self._batch((folder, lang), keys, texts)
+            yield from self._batch((folder, lang), keys, texts, held)
+        if held:
+            yield from _write_copies(self.exchange, path, (folder, lang), held)
 
-    def _batch(self, group, keys, texts):
+    def _batch(self, group, keys, texts, held: dict | None = None):
         source, rate, bound = self.rates[group]
         split = [self._encoder._split_control(t) for t in texts]
         encoded = self._encoder._sp.encode([t for _, t in split], num_threads=1)
@@ -270,15 +317,31 @@ class ReadEncode(beam.DoFn):
                 tokens = flat  # every document once, in order: the batch as encoded
             else:
                 tokens = np.concatenate([flat[starts[i]:ends[i]] for i in docs[mine].tolist()])
-            yield (source, bucket), _batch_value(group, sks[mine], cs[mine], lengths[docs[mine]], tokens, self.dtype)
+            batch = (sks[mine], cs[mine], lengths[docs[mine]], tokens)
+            if held is None or self.exchange is None:
+                yield (source, bucket), _batch_value(group, *batch, self.dtype)
+            else:
+                held.setdefault((source, bucket), []).append(batch)
 
 
 def _unpack_batches(batches, thresholds: dict, dtype: str):
     """Packing batches → (keys, groups, lengths, tokens, starts) of the copies the thresholds keep."""
     keys, groups, lengths, tokens = [], [], [], []
-    for group, k, c, n, t in batches:
-        k, c, n = np.frombuffer(k, "<u8"), np.frombuffer(c, "<f8"), np.frombuffer(n, "<i4").astype(np.int64)
-        t = np.frombuffer(t, dtype)
+    for group, *value in batches:
+        if isinstance(value[0], str):  # a section of an exchange file (ReadEncode)
+            path, offset, copies, count = value
+            with open(path, "rb") as f:
+                f.seek(offset)
+                k = np.fromfile(f, "<u8", copies)
+                c = np.fromfile(f, "<f8", copies)
+                n = np.fromfile(f, "<i4", copies).astype(np.int64)
+                t = np.fromfile(f, dtype, count)
+            if len(t) != count:
+                raise RuntimeError(f"{path}: {len(t)} tokens at offset {offset}, expected {count}")
+        else:  # a batch carried in the element (canary copies)
+            k, c, n, t = value
+            k, c, n = np.frombuffer(k, "<u8"), np.frombuffer(c, "<f8"), np.frombuffer(n, "<i4").astype(np.int64)
+            t = np.frombuffer(t, dtype)
         keep = np.isnan(c)
         if not keep.all():
             keep |= c <= thresholds.get(group, -1.0)
@@ -311,8 +374,9 @@ class PackBucket(beam.DoFn):
     goes to ``summary/pack-<hash of source and bucket>.json`` for the driver.
     """
 
-    def __init__(self, seq_len: int, seed: int, num_shards: int, dtype: str, summary: str):
+    def __init__(self, seq_len: int, seed: int, num_shards: int, dtype: str, summary: str, exchange: str | None = None):
         self.seq_len, self.seed, self.num_shards, self.dtype, self.summary = seq_len, seed, num_shards, dtype, summary
+        self.exchange = exchange
 
     def process(self, element, thresholds=None):
         (source, bucket), batches = element
@@ -334,26 +398,52 @@ class PackBucket(beam.DoFn):
         packed = stream[: rows * self.seq_len].reshape(rows, self.seq_len)
         row_keys = np.array([int(sort_key(self.seed, f"{source}/{bucket}", i), 16) for i in range(rows)], np.uint64)
         shards = (row_keys >> np.uint64(16)) % np.uint64(self.num_shards)
-        for shard in np.unique(shards).tolist():
-            mine = shards == shard
-            yield (shard, self.num_shards), (source, row_keys[mine].astype("<u8").tobytes(), packed[mine].tobytes())
-        stats = (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows)
         name = hashlib.sha256(f"{source}\x00{bucket}".encode()).hexdigest()[:16]
+        if self.exchange is None:
+            for shard in np.unique(shards).tolist():
+                mine = shards == shard
+                yield (shard, self.num_shards), (source, row_keys[mine].astype("<u8").tobytes(), packed[mine].tobytes())
+        elif rows:
+            # One exchange file: row keys, then rows, both ordered by shard; each shard gets its range.
+            by_shard = np.argsort(shards, kind="stable")
+            path = os.path.join(self.exchange, f"rows-{name}.bin")
+            _write_arrays(path, [row_keys[by_shard].astype("<u8"), packed[by_shard].astype(self.dtype, copy=False)])
+            ordered = shards[by_shard]
+            bounds = np.flatnonzero(np.diff(ordered)) + 1
+            for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), rows]):
+                yield (int(ordered[start]), self.num_shards), (source, path, rows, start, end - start)
+        stats = (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows)
         write_atomically(f"{self.summary}/pack-{name}.json", json.dumps([source, stats]).encode())
 
 
 class WriteShardFn(beam.DoFn):
     """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``.
 
+    A part is ``(source, row keys, rows)`` as bytes, or ``(source, exchange file,
+    rows in it, first row, rows)``: a range of a pack step's exchange file.
     Its manifest entry and rows per source go to ``summary/shard-NNNNN.json`` for the driver.
     """
 
     def __init__(self, output: str, seq_len: int, dtype: str, summary: str):
         self.output, self.seq_len, self.dtype, self.summary = output, seq_len, dtype, summary
 
+    def _load(self, part):
+        if len(part) == 3:
+            return part
+        source, path, total, start, count = part
+        width = np.dtype(self.dtype).itemsize * self.seq_len
+        with open(path, "rb") as f:
+            f.seek(8 * start)
+            keys = f.read(8 * count)
+            f.seek(8 * total + width * start)
+            rows = f.read(width * count)
+        if len(keys) != 8 * count or len(rows) != width * count:
+            raise RuntimeError(f"{path}: rows {start}..{start + count} of {total} are not all there")
+        return source, keys, rows
+
     def process(self, element):
         (shard, num_shards), parts = element
-        parts = sorted(parts)  # (source, keys, rows): an order that does not depend on arrival
+        parts = sorted(self._load(p) for p in parts)  # (source, keys, rows): an order that does not depend on arrival
         keys = np.concatenate([np.frombuffer(k, "<u8") for _, k, _ in parts])
         matrix = np.concatenate([np.frombuffer(r, self.dtype) for _, _, r in parts]).reshape(-1, self.seq_len)
         order = np.argsort(keys, kind="stable")
@@ -380,13 +470,15 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     """
     seed = recipe.seed
     summary = f"{output}/{SUMMARY_DIR}"
+    exchange = f"{output}/{EXCHANGE_DIR}"
     fractional = any(bound >= 0 for _, _, bound in rates.values())
     tags = (["coins"] if fractional else []) + (["docs"] if canaries is not None else [])
     read = (
         p
         | "Files" >> beam.Create(sorted(items))  # Create reshuffles: files spread over workers
         | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size, dtype,
-                                                with_docs=canaries is not None)).with_outputs(*tags, main="batches")
+                                                with_docs=canaries is not None, exchange=exchange)
+                                     ).with_outputs(*tags, main="batches")
     )
     side = []
     if fractional:
@@ -402,7 +494,7 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     (
         bucketed
         | "GroupBucket" >> beam.GroupByKey()
-        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed, num_shards, dtype, summary), *side)
+        | "Pack" >> beam.ParDo(PackBucket(recipe.seq_len, seed, num_shards, dtype, summary, exchange), *side)
         | "GroupShard" >> beam.GroupByKey()
         | "WriteShard" >> beam.ParDo(WriteShardFn(output, recipe.seq_len, dtype, summary))
     )
@@ -427,6 +519,7 @@ def clear_outputs(output: str) -> None:
         for name in os.listdir(summary):
             os.remove(os.path.join(summary, name))
         os.rmdir(summary)
+    shutil.rmtree(os.path.join(output, EXCHANGE_DIR), ignore_errors=True)
 
 
 def shard_count(plan: Plan, seq_len: int, examples_per_shard: int) -> int:
@@ -571,4 +664,5 @@ def finish_tokenize(recipe: Recipe, plan: Plan, model_path: str, output: str, cf
         os.remove(os.path.join(summary, name))
     if os.path.isdir(summary):
         os.rmdir(summary)
+    shutil.rmtree(os.path.join(output, EXCHANGE_DIR), ignore_errors=True)
     return manifest
