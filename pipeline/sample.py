@@ -159,6 +159,21 @@ def curated_items(files: Mapping[tuple[str, str], list[str]], keep: Iterable[tup
     return [(f, l, p) for (f, l), paths in files.items() if keep is None or (f, l) in keep for p in paths]
 
 
+def largest_first(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Work items ``(folder, lang, path)`` by file size, largest first (ties by item): a fixed order.
+
+    The DirectRunner deals a stage's input to its workers in turn, in the
+    order it arrives, so this order gives each worker a share of large and
+    small files alike; a runner that hands out work as workers free up starts
+    the longest items first.
+    """
+    items = list(items)
+    matched = FileSystems.match([p for _, _, p in items])
+    sizes = {p: (m.metadata_list[0].size_in_bytes if m.metadata_list else 0)
+             for (_, _, p), m in zip(items, matched)}
+    return sorted(items, key=lambda it: (-sizes[it[2]], it))
+
+
 # ---------------------------------------------------------------------------
 # Encoding in batches, SentencePiece loaded once per worker
 # ---------------------------------------------------------------------------

@@ -4,11 +4,14 @@
        (one work item)   (one DoFn, batches of documents) └─ coins ─ threshold (side input; fractional rates only)
                                                                           summary files ─ manifest.json (driver)
 
-Between steps, documents travel as batches (one element per encoder batch
-and bucket) and rows as one element per (bucket, shard), their tokens as
-bytes of the narrowest dtype the vocabulary allows (``token_dtype``): Beam
-copies bytes without pickling, and there is no per-document element on the
-token path. The canary branch alone sees per-document elements.
+Between steps, tokens travel as files in ``<output>/_exchange/`` (removed
+when the manifest is written), in the narrowest dtype the vocabulary allows
+(``token_dtype``): each curated file's encoded copies, per bucket, in one
+file; each bucket's packed rows, ordered by shard, in another. The two
+shuffles carry only (file, offset, count) references, so no token passes
+through a runner process and there is no per-document element on the token
+path. The canary branch alone sees per-document elements; its copies reach
+the packing buckets inside their elements.
 
 The same inputs and seed give the same bytes on any runner and worker count,
 because nothing depends on the order elements arrive in:
@@ -69,6 +72,7 @@ from pipeline.sample import (
     EncodeBatches,
     count_tokens,
     curated_items,
+    largest_first,
     list_curated,
     read_curated_file,
     sort_key,
@@ -463,10 +467,16 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
 
     ``rates`` maps each sampled (folder, lang) to (source, rate, candidate bound);
     ``dtype`` is the tokens' dtype between steps (``token_dtype``). Two
-    shuffles: packing batches by bucket, then rows by shard. Only groups
-    with a fractional rate send coins down the side branch that picks their
-    threshold. ``canaries`` (a ``pipeline.canaries.CanaryJob``) adds the
-    canary copies to the packing buckets.
+    shuffles: packing batches by bucket, then rows by shard. Neither carries
+    tokens: ReadEncode writes each curated file's batches to one file in
+    ``output/_exchange/`` and Pack each bucket's rows to another, and the
+    shuffles move (file, offset, count) references to them. On the
+    DirectRunner with worker processes every shuffled byte passes through
+    the runner process, twice per shuffle; through files, the steps read
+    what they need from the page cache (the output folder is local anyway).
+    Only groups with a fractional rate send coins down the side branch that
+    picks their threshold. ``canaries`` (a ``pipeline.canaries.CanaryJob``)
+    adds the canary copies to the packing buckets, carried in the elements.
     """
     seed = recipe.seed
     summary = f"{output}/{SUMMARY_DIR}"
@@ -475,7 +485,8 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     tags = (["coins"] if fractional else []) + (["docs"] if canaries is not None else [])
     read = (
         p
-        | "Files" >> beam.Create(sorted(items))  # Create reshuffles: files spread over workers
+        # In the order given (run_tokenize: largest file first); Create reshuffles, spreading files over workers.
+        | "Files" >> beam.Create(list(items))
         | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size, dtype,
                                                 with_docs=canaries is not None, exchange=exchange)
                                      ).with_outputs(*tags, main="batches")
@@ -572,7 +583,7 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
         log.warning("plan: %s", warning)
     rates = group_rates(plan)
     files = list_curated(curated_dir)
-    items = curated_items(files, rates)
+    items = largest_first(curated_items(files, rates))
     buckets = bucket_counts(plan, cfg.bucket_tokens)
     num_shards = shard_count(plan, recipe.seq_len, cfg.examples_per_shard)
     output = os.path.abspath(output)

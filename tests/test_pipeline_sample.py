@@ -153,6 +153,17 @@ def test_list_curated_finds_every_folder_and_language(tmp_path):
         sample.list_curated(str(tmp_path / "nothing"))
 
 
+def test_largest_first_orders_work_items_by_file_size(tmp_path):
+    items = []
+    for name, size in [("a", 10), ("b", 300), ("c", 10), ("d", 50)]:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(b"x" * size)
+        items.append(("web", "en", str(path)))
+    ordered = sample.largest_first(reversed(items))
+    assert [os.path.basename(p) for _, _, p in ordered] == ["b.jsonl", "d.jsonl", "a.jsonl", "c.jsonl"]
+    assert sample.largest_first(items) == ordered  # ties by item: the same order whatever comes in
+
+
 def test_sample_rates_follow_the_recipe_not_the_corpus():
     from mixtures.recipe import load_recipe
 

@@ -82,6 +82,7 @@ def test_manifest_tokens_are_the_tokens_the_reader_yields(corpus, in_memory_run)
     assert manifest["vocab"]["size"] == load(corpus["model"]).get_piece_size()
     assert manifest["recipe"]["name"] == "demo" and manifest["seq_len"] == SEQ_LEN
     assert not os.path.exists(os.path.join(out, "_summary"))
+    assert not os.path.exists(os.path.join(out, "_exchange"))  # token batches and rows between steps
 
 
 def test_rate_one_keeps_every_document_token_once(corpus, tmp_path):
