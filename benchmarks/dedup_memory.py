@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/dedup_memory.py --base 1500 --scales 1,2,4,8 --passthrough  # control, no dedup
     .venv/bin/python benchmarks/dedup_memory.py --base 12000 --scales 1 --workers 4          # smaller bundles
     .venv/bin/python benchmarks/dedup_memory.py --shuffle        # control: one GroupByKey of Documents, no palmkit DoFn
-    .venv/bin/python benchmarks/dedup_memory.py --mmap-threshold 1048576 --parts-per-worker scale  # fixed-size bundles
+    .venv/bin/python benchmarks/dedup_memory.py --base 1500 --scales 1,2,8 --max-bundle-mb 0  # Beam's stock bundles
 
 The speed benchmark (``bench_dedup.py``) reports the peak of one in-memory
 DirectRunner process, which holds whole PCollections by design of that runner.
@@ -32,22 +32,24 @@ kernel's own high-water mark, so a peak between two polls is not missed as
 long as the worker is still alive at the next poll.
 
 Reported per N: documents, removed (exact + near), max VmHWM over the worker
-processes, the driver's VmHWM, and wall seconds of the pipeline.
+processes, the driver's VmHWM, wall seconds of the pipeline, and CPU seconds
+(user + system) of the driver process and its workers.
 ``--passthrough`` runs the same read, parse and write with no dedup in
-between (the control); ``--workers`` changes how many SDK workers, and so how
-large a share of each stage's input one worker gets (this runner splits a
-stage's input into one bundle per worker).
+between (the control); ``--workers`` changes how many SDK workers (on Beam's
+stock bundling, also how large a share of each stage's input one worker gets).
 
-Controls and experiments. ``--shuffle`` reads, keys each Document by a
+Controls and settings. ``--shuffle`` reads, keys each Document by a
 digest of its text, groups and writes, with no palmkit DoFn: the shape of
-ExactDedup. ``--parts-per-worker K`` (benchmark only) replaces Beam's
-``ParallelBundleManager.process_bundle``, which cuts every stage's input into
-exactly one bundle per worker, with one that cuts it into workers x K bundles
-and runs them ``workers`` at a time; ``scale`` makes K the scale, so every N
-gets bundles of the same size. ``--mmap-threshold BYTES`` sets glibc's
-``MALLOC_MMAP_THRESHOLD_`` for the driver and the workers, so freed large
-buffers go back to the system instead of staying in the heap and inflating
-the high-water mark.
+ExactDedup. ``--max-bundle-mb MB`` is ``build_options(max_bundle_mb=MB)``,
+palmkit's cap on the encoded input of one local bundle
+(``pipeline/local_runner.py``); by default the product's default, and 0
+gives Beam's stock bundling (each stage's input cut into exactly one bundle
+per worker) without palmkit's ``MALLOC_MMAP_THRESHOLD_`` for the workers.
+``--mmap-threshold BYTES`` also sets glibc's ``MALLOC_MMAP_THRESHOLD_`` for
+the driver (build_options sets it only for the workers, which start later).
+Each row also reports the largest stage input the runner saw and, for
+stages cut into more than one bundle per worker, the number of bundles and
+the largest bundle's encoded bytes.
 
 What the numbers mean: in this runner the driver process is not only a
 coordinator. It runs the shuffles (GroupByKey buffers) and holds every
@@ -65,6 +67,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -203,70 +206,25 @@ class Poller(threading.Thread):
             w["rss_max_kib"] = max(w["rss_max_kib"], st[1])
 
 
-def split_bundles_finer(parts_per_worker: int) -> None:
-    """EXPERIMENT ONLY: make the FnApiRunner hand each worker ``parts_per_worker`` smaller bundles a stage.
-
-    Beam's ``ParallelBundleManager.process_bundle`` partitions a stage's
-    whole input into exactly ``num_workers`` parts and sends each to a worker
-    as one bundle. This replacement partitions it into ``num_workers x
-    parts_per_worker`` parts and runs them ``num_workers`` at a time (the
-    same bundle code, the same workers, round-robin). Nothing in palmkit
-    changes; only how much of the corpus one bundle holds.
-    """
-    import itertools
-
-    from apache_beam.portability.api import beam_fn_api_pb2
-    from apache_beam.runners.portability.fn_api_runner import fn_runner
-    from apache_beam.metrics import monitoring_infos
-
-    def process_bundle(self, inputs, expected_outputs, fired_timers, expected_output_timers, dry_run=False):
-        n = self._num_workers * parts_per_worker
-        part_inputs = [{} for _ in range(n)]
-        timer_inputs = [fired_timers if i == 0 else {} for i in range(n)]
-        for name, buf in inputs.items():
-            for ix, part in enumerate(buf.partition(n)):
-                part_inputs[ix][name] = part
-        merged, splits = None, []
-
-        def execute(args):
-            part_map, input_timers = args
-            manager = fn_runner.BundleManager(self.bundle_context_manager, self._progress_frequency,
-                                              cache_token_generator=self._cache_token_generator)
-            return manager.process_bundle(part_map, expected_outputs, input_timers, expected_output_timers, dry_run)
-
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(self._num_workers) as pool:
-            for result, split in pool.map(execute, zip(part_inputs, timer_inputs)):
-                splits += split
-                if merged is None:
-                    merged = result
-                else:
-                    merged = beam_fn_api_pb2.InstructionResponse(
-                        process_bundle=beam_fn_api_pb2.ProcessBundleResponse(
-                            monitoring_infos=monitoring_infos.consolidate(itertools.chain(
-                                result.process_bundle.monitoring_infos, merged.process_bundle.monitoring_infos))),
-                        error=result.error or merged.error)
-        return merged, splits
-
-    fn_runner.ParallelBundleManager.process_bundle = process_bundle
-
-
-def child(corpus_dir: str, out_dir: str, workers: int, pipeline: str = "dedup", parts_per_worker: int = 1) -> dict:
+def child(corpus_dir: str, out_dir: str, workers: int, pipeline: str = "dedup", max_bundle_mb: float | None = None) -> dict:
     import hashlib
 
     import apache_beam as beam
 
     from filters.document import Document
     from pipeline.dedup import DedupConfig, Deduplicate
+    from pipeline import local_runner
     from pipeline.options import build_options
 
-    if parts_per_worker > 1:
-        split_bundles_finer(parts_per_worker)
     before = _status_kib(os.getpid())
     poller = Poller()
     poller.start()
-    options = build_options("DirectRunner", workers)
+    if os.environ.get("DEDUP_MEMORY_WORKER_MALLOC") and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        import pipeline.options
+
+        pipeline.options.MALLOC_MMAP_THRESHOLD = int(os.environ["DEDUP_MEMORY_WORKER_MALLOC"])  # --worker-malloc
+    options = build_options("DirectRunner", workers, max_bundle_mb=max_bundle_mb)
+    local_runner.last_stages.clear()
     t0 = time.perf_counter()
     with beam.Pipeline(options=options) as p:
         docs = (
@@ -309,6 +267,12 @@ def child(corpus_dir: str, out_dir: str, workers: int, pipeline: str = "dedup", 
         "driver_hwm_mib": after[0] / 1024,
         "driver_rss_max_mib": poller.driver_rss_max / 1024,
         "polls": poller.polls,
+        "max_bundle_bytes": local_runner.current_max_bundle_bytes(),
+        "worker_env_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_", ""),
+        # Stages the bounded runner cut into more than one bundle per worker.
+        "bounded_stages": [{"parts": st["parts"], "bytes": st["bytes"], "max_part_bytes": max(st["part_bytes"])}
+                           for st in local_runner.last_stages if not st["stock"]],
+        "largest_stage_bytes": max((st["bytes"] or 0 for st in local_runner.last_stages), default=0),
     }
 
 
@@ -342,27 +306,40 @@ def main() -> None:
                     help="control: read, parse and write the same corpus with no dedup in between")
     ap.add_argument("--shuffle", action="store_true",
                     help="control: read, parse, one GroupByKey of whole Documents, write (no palmkit DoFns)")
-    ap.add_argument("--parts-per-worker", default="1",
-                    help="EXPERIMENT: patch the runner to split each stage into workers x this many bundles; "
-                         "'scale' uses the scale, so every N gets bundles of the same size")
+    ap.add_argument("--max-bundle-mb", type=float, default=None,
+                    help="build_options(max_bundle_mb=...): palmkit's cap on one local bundle's encoded input "
+                         "(default: palmkit's default; 0: Beam's stock bundling, one bundle per worker per stage)")
+    ap.add_argument("--worker-malloc", type=int, default=None, metavar="BYTES",
+                    help="the MALLOC_MMAP_THRESHOLD_ build_options sets for the workers with bounded bundles "
+                         "(default: the product's, pipeline.options.MALLOC_MMAP_THRESHOLD; 0: none, glibc's "
+                         "dynamic threshold), to measure bundles and allocator apart")
     ap.add_argument("--mmap-threshold", type=int, default=0,
                     help="set MALLOC_MMAP_THRESHOLD_ (bytes) for the driver and workers: glibc then returns every "
                          "buffer at least this large to the system when it is freed (0: glibc's default)")
-    ap.add_argument("--child", nargs=5, metavar=("CORPUS_DIR", "OUT_DIR", "WORKERS", "PIPELINE", "PARTS"),
+    ap.add_argument("--child", nargs=5, metavar=("CORPUS_DIR", "OUT_DIR", "WORKERS", "PIPELINE", "MAX_BUNDLE_MB"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child:
-        corpus_dir, out_dir, workers, pipeline, parts = args.child
-        print(json.dumps(child(corpus_dir, out_dir, int(workers), pipeline, int(parts))))
+        corpus_dir, out_dir, workers, pipeline, mb = args.child
+        print(json.dumps(child(corpus_dir, out_dir, int(workers), pipeline, None if mb == "default" else float(mb))))
         return
 
     pipeline = "passthrough" if args.passthrough else "shuffle" if args.shuffle else "dedup"
     described = {"passthrough": "passthrough (no dedup)", "shuffle": "one GroupByKey of Documents (no dedup)",
                  "dedup": "Deduplicate"}[pipeline]
-    if args.parts_per_worker != "1":
-        described += f", runner patched to {args.parts_per_worker} bundles per worker a stage"
+    if args.max_bundle_mb is None:
+        from pipeline.local_runner import DEFAULT_MAX_BUNDLE_MB
+
+        described += f", palmkit's default bundles (max_bundle_mb={DEFAULT_MAX_BUNDLE_MB})"
+    elif args.max_bundle_mb == 0:
+        described += ", Beam's stock bundles (max_bundle_mb=0)"
+    else:
+        described += f", max_bundle_mb={args.max_bundle_mb:g}"
     env = dict(os.environ)
+    if args.worker_malloc is not None:
+        env["DEDUP_MEMORY_WORKER_MALLOC"] = str(args.worker_malloc)
+        described += f", workers' MALLOC_MMAP_THRESHOLD_ {args.worker_malloc or 'unset'}"
     if args.mmap_threshold:
         env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
         described += f", MALLOC_MMAP_THRESHOLD_={args.mmap_threshold}"
@@ -375,32 +352,40 @@ def main() -> None:
             n = args.base * scale
             corpus_dir, out_dir = os.path.join(tmp, f"corpus_{n}"), os.path.join(tmp, f"out_{n}")
             info = build_corpus(real, n, corpus_dir)
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", corpus_dir, out_dir,
                                    str(args.workers), pipeline,
-                                   str(scale if args.parts_per_worker == "scale" else int(args.parts_per_worker))],
+                                   "default" if args.max_bundle_mb is None else str(args.max_bundle_mb)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             if proc.returncode != 0:
                 sys.stderr.write(proc.stderr[-4000:])
                 raise SystemExit(f"N={n}: driver failed with {proc.returncode}")
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             res = json.loads(proc.stdout.strip().splitlines()[-1])
-            res.update(info, scale=scale, load_after=os.getloadavg()[0], parts_per_worker=args.parts_per_worker,
+            # CPU seconds of the driver and its reaped descendants (the SDK workers), user + system,
+            # corpus writing excluded: steadier than wall time on a shared machine.
+            res["cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+            res["sys_s"] = ru1.ru_stime - ru0.ru_stime
+            res.update(info, scale=scale, load_after=os.getloadavg()[0], max_bundle_mb=args.max_bundle_mb,
                        mmap_threshold=args.mmap_threshold)
             rows.append(res)
             print(f"N={n}: {len(res['workers'])} worker processes, per-worker VmHWM MiB "
                   f"{sorted(round(w['hwm_kib'] / 1024) for w in res['workers'].values())}, "
                   f"driver before pipeline {res['driver_before_mib']:.0f} MiB, "
                   f"removed {res['removed']} (planted {info['near_copies']} near + {info['exact_copies']} exact), "
-                  f"{res['wall_s']:.1f} s", flush=True)
+                  f"{res['wall_s']:.1f} s wall, {res['cpu_s']:.1f} s CPU ({res['sys_s']:.1f} system); largest stage input {res['largest_stage_bytes'] / 2**20:.1f} MiB, "
+                  f"bounded stages (parts, max part MiB) "
+                  f"{[(b['parts'], round(b['max_part_bytes'] / 2**20, 1)) for b in res['bounded_stages']]}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print("| docs | JSONL MiB | removed | max worker RSS MiB (VmHWM) | driver RSS MiB (VmHWM) | wall s |")
-    print("|---|---|---|---|---|---|")
+    print("| docs | JSONL MiB | removed | max worker RSS MiB (VmHWM) | driver RSS MiB (VmHWM) | wall s | CPU s |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['docs']:,} | {r['mib']:.1f} | {r['removed']:,} | {r['worker_max_hwm_mib']:.0f} | "
-              f"{r['driver_hwm_mib']:.0f} | {r['wall_s']:.1f} |")
+              f"{r['driver_hwm_mib']:.0f} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
