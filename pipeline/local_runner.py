@@ -23,10 +23,10 @@ gave workers of about 209 / 219 / 255 / 345 MiB. Smaller bundles themselves
 cost no time we could measure (dedup at 12,000, three runs each: stock
 16.9-17.6 CPU s, 2 MiB bundles 15.9-17.2; tokenize of 24 MB with 2 workers:
 7.7-9.1 s stock, 8.3-10.5 s bounded with the malloc threshold below, the same
-examples). The 1 MiB malloc
-threshold that build_options sets for the workers does cost: 21.0-21.9 CPU s
-on that dedup run (about 4 s more, mostly system time), for 218-228 MiB a
-worker instead of 269-300 (a 4 MiB threshold: 236-241 MiB, 19.0 CPU s).
+examples). The 1 MiB malloc threshold that build_options sets for the workers
+does cost: 21.0-21.9 CPU s on that dedup run (about 4 s more, mostly system
+time), for 218-228 MiB a worker instead of 269-300 (a 4 MiB threshold:
+236-241 MiB, 19.0 CPU s).
 
 What it does. ``bound_local_bundles(max_bundle_bytes)`` replaces
 ``ParallelBundleManager.process_bundle`` (once; calling it again only changes
