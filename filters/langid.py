@@ -14,7 +14,12 @@ pairs, and builds the result itself. The binding predicts one line, so
 newlines (and the other line separators) are replaced by spaces first, and
 the text is handed over as UTF-8 bytes with invalid code points (lone
 surrogates) replaced, because a Python ``str`` that cannot be encoded would
-make the binding raise.
+make the binding raise. Command-line option tokens (``-x``, ``--long-opt``,
+``--opt=VALUE``, also glued to Chinese or Japanese text) are removed too
+(``strip_options``): they carry no language, and in translated man pages they
+outweighed short descriptions. Training uses the same ``prepare_text``, so the
+model sees the same kind of text it is asked about; a model trained without
+it (``lid.176.bin``) works unchanged.
 
 Training (``train_model``) runs fastText in a fresh child interpreter:
 fastText 0.9.3 leaves most of a new model's input matrix uninitialised, so

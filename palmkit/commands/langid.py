@@ -9,6 +9,9 @@ DESCRIPTION = """\
 
 Records are JSON lines with "text" and "lang" (an ISO 639-1 code). Training is
 single-threaded with a fixed seed, so the same records give the same model.
+Training, eval and curate hand fastText the same text
+(filters.langid.prepare_text: one line, command-line options such as -x,
+--long-opt and --opt=VALUE removed when enough other letters remain).
 eval prints accuracy overall and per language as JSON. Any fastText model with
 __label__xx labels works with eval and with curate (lid.176.bin unchanged).
 
