@@ -159,8 +159,28 @@ def curated_items(files: Mapping[tuple[str, str], list[str]], keep: Iterable[tup
     return [(f, l, p) for (f, l), paths in files.items() if keep is None or (f, l) in keep for p in paths]
 
 
+def text_bytes(path: str) -> int:
+    """Uncompressed bytes of a curated shard: the size a zstd frame header records, else the file's size.
+
+    What encoding a shard costs follows its text, not its compressed size:
+    code compresses better than prose, so by compressed size a worker dealt
+    code files gets more text.
+    """
+    if path.endswith((".zst", ".zstd")):
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            head = f.read(18)  # the longest zstd frame header
+        try:
+            size = zstandard.frame_content_size(head)
+        except zstandard.ZstdError:
+            size = -1
+        if size >= 0:
+            return size
+    matched = FileSystems.match([path])[0].metadata_list
+    return matched[0].size_in_bytes if matched else 0
+
+
 def largest_first(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Work items ``(folder, lang, path)`` by file size, largest first (ties by item): a fixed order.
+    """Work items ``(folder, lang, path)`` by text size (``text_bytes``), largest first, ties by item.
 
     The DirectRunner deals a stage's input to its workers in turn, in the
     order it arrives, so this order gives each worker a share of large and
@@ -168,9 +188,7 @@ def largest_first(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str,
     the longest items first.
     """
     items = list(items)
-    matched = FileSystems.match([p for _, _, p in items])
-    sizes = {p: (m.metadata_list[0].size_in_bytes if m.metadata_list else 0)
-             for (_, _, p), m in zip(items, matched)}
+    sizes = {p: text_bytes(p) for _, _, p in items}
     return sorted(items, key=lambda it: (-sizes[it[2]], it))
 
 

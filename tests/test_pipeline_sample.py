@@ -162,6 +162,14 @@ def test_largest_first_orders_work_items_by_file_size(tmp_path):
     ordered = sample.largest_first(reversed(items))
     assert [os.path.basename(p) for _, _, p in ordered] == ["b.jsonl", "d.jsonl", "a.jsonl", "c.jsonl"]
     assert sample.largest_first(items) == ordered  # ties by item: the same order whatever comes in
+    # Compressed shards count by their text: well-compressed text is not mistaken for little text.
+    repetitive, varied = tmp_path / "r.jsonl.zst", tmp_path / "v.jsonl.zst"
+    repetitive.write_bytes(zstandard.ZstdCompressor().compress(b"abc " * 50_000))
+    varied.write_bytes(zstandard.ZstdCompressor().compress(os.urandom(20_000)))
+    assert os.path.getsize(repetitive) < os.path.getsize(varied)
+    assert sample.text_bytes(str(repetitive)) == 200_000 and sample.text_bytes(str(varied)) == 20_000
+    zst = [("web", "en", str(varied)), ("web", "en", str(repetitive))]
+    assert [p for _, _, p in sample.largest_first(zst)] == [str(repetitive), str(varied)]
 
 
 def test_sample_rates_follow_the_recipe_not_the_corpus():
