@@ -16,7 +16,7 @@ eval prints accuracy overall and per language as JSON. Any fastText model with
 __label__xx labels works with eval and with curate (lid.176.bin unchanged).
 
 The model palmkit ships (filters/data/lid.palmkit.ftz) is rebuilt with the
-defaults (epoch 50, dim 16, character 1..4-grams, 200000 buckets, and with
+defaults (epoch 50, dim 16, character 1..4-grams, 400000 buckets, and with
 --quantize a cutoff of 220000 rows, retrained):
   palmkit langid train --input examples/langid/train.jsonl.zst \\
       --output filters/data/lid.palmkit.ftz --quantize
@@ -27,7 +27,7 @@ defaults (epoch 50, dim 16, character 1..4-grams, 200000 buckets, and with
 # examples/langid/train.jsonl.zst with --quantize.
 EPOCH = 50
 MINN = 1
-BUCKET = 200_000
+BUCKET = 400_000
 CUTOFF = 220_000
 
 
