@@ -47,7 +47,7 @@ from pipeline.readers import InputSpec, ReadInputs
 from pipeline.records import ReaderConfig
 from pipeline.report import dedup_section, page_start, table
 from pipeline.stats import AccountingError, CollectStats, assemble_stats
-from pipeline.writers import WriteJsonlShards, write_atomically
+from pipeline.writers import WriteDeadLetters, WriteDuplicateMap, WriteJsonlShards, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,8 @@ def build_dedup_pipeline(p: beam.Pipeline, cfg: DedupJobConfig, inputs: list[Inp
         | "KeptLines" >> beam.Map(lambda d: (kept_group(d), d.id, d.to_json()))
         | "WriteKept" >> WriteJsonlShards(out, ".jsonl.zst", cfg.records_per_shard)
     )
-    (
-        read["errors"]
-        | "ErrorLines" >> beam.Map(lambda e: ("errors", f"{e.file}\x00{e.line or 0:012d}\x00{e.offset or 0:015d}", e.to_json()))
-        | "WriteErrors" >> WriteJsonlShards(out, ".jsonl", cfg.records_per_shard)
-    )
-    (
-        result["duplicates"]
-        | "DuplicateLines" >> beam.Map(lambda r: ("duplicates", r["id"], json.dumps(r, ensure_ascii=False, sort_keys=True)))
-        | "WriteDuplicates" >> WriteJsonlShards(out, ".jsonl", cfg.records_per_shard)
-    )
+    read["errors"] | "WriteErrors" >> WriteDeadLetters(out, cfg.records_per_shard)
+    result["duplicates"] | "WriteDuplicates" >> WriteDuplicateMap(out, cfg.records_per_shard)
     outcomes = {
         "read": read["docs"],
         "kept": result["kept"],

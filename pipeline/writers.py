@@ -17,6 +17,7 @@ matter more than speed here:
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 import zlib
@@ -127,3 +128,33 @@ class WriteJsonlShards(beam.PTransform):
             | "WriteEmpty" >> beam.ParDo(_WriteEmptyShardsFn(self.output, self.suffix))
         )
         return (written, empty) | "AllShards" >> beam.Flatten()
+
+
+class WriteDeadLetters(beam.PTransform):
+    """Dead-letter records (``pipeline.records``' errors) → ``output/errors/``, ordered by file, line and offset."""
+
+    def __init__(self, output: str, records_per_shard: int):
+        super().__init__()
+        self.output, self.records_per_shard = output, records_per_shard
+
+    def expand(self, errors):
+        return (
+            errors
+            | "ErrorLines" >> beam.Map(lambda e: ("errors", f"{e.file}\x00{e.line or 0:012d}\x00{e.offset or 0:015d}", e.to_json()))
+            | "Write" >> WriteJsonlShards(self.output, ".jsonl", self.records_per_shard)
+        )
+
+
+class WriteDuplicateMap(beam.PTransform):
+    """Dedup's removal records (removed id → survivor id) → ``output/duplicates/``, ordered by removed id."""
+
+    def __init__(self, output: str, records_per_shard: int):
+        super().__init__()
+        self.output, self.records_per_shard = output, records_per_shard
+
+    def expand(self, duplicates):
+        return (
+            duplicates
+            | "DuplicateLines" >> beam.Map(lambda r: ("duplicates", r["id"], json.dumps(r, ensure_ascii=False, sort_keys=True)))
+            | "Write" >> WriteJsonlShards(self.output, ".jsonl", self.records_per_shard)
+        )
