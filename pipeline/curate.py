@@ -43,7 +43,7 @@ class LangIdConfig:
     """fastText language ID. An empty ``model`` means the model shipped with palmkit."""
 
     model: str = ""
-    threshold: float = 0.5
+    threshold: float = langid_rules.DEFAULT_THRESHOLD
     # "reject" drops low-confidence prose (reason langid:low_confidence);
     # "keep" keeps it under lang "und" so a later stage can decide.
     below_threshold: str = "reject"

@@ -5,7 +5,6 @@ The tests also pin down why the module exists: under numpy 2, fastText
 fastText's own evaluation.
 """
 
-import dataclasses
 import hashlib
 import os
 import time
@@ -17,7 +16,7 @@ fasttext = pytest.importorskip("fasttext")
 
 from filters.document import Document  # noqa: E402
 from filters.langid import (  # noqa: E402
-    LangIdConfig,
+    DEFAULT_THRESHOLD,
     LanguageIdentifier,
     evaluate,
     label_document,
@@ -348,10 +347,9 @@ def test_label_document(trained):
     identifier, _ = trained
     doc = Document(id="d", text=SENTENCES["fr"][3], lang="", meta={"path": "x"})
     labelled, reason = label_document(identifier, doc)
-    assert reason is None and labelled.lang == "fr" and labelled.lang_score > 0.65
+    assert reason is None and labelled.lang == "fr" and labelled.lang_score > DEFAULT_THRESHOLD
     assert labelled.meta == doc.meta and labelled.id == doc.id
-    strict = dataclasses.replace(LangIdConfig(), threshold=1.01)
-    labelled, reason = label_document(identifier, doc, strict)
+    labelled, reason = label_document(identifier, doc, threshold=1.01)
     assert (labelled.lang, reason) == ("und", "langid:low_confidence")
     assert labelled.lang_score > 0.0  # the score is kept for the rejected/ report
 
