@@ -31,3 +31,13 @@ def pipeline_options(args, job_name: str):
                              max_bundle_mb=getattr(args, "max_bundle_mb", None))
     except RunnerOptionsError as exc:
         raise UsageError(str(exc)) from None
+
+
+def parse_inputs(args) -> list:
+    """``--input [NAME=]PATH_OR_GLOB`` values as ``pipeline.readers.InputSpec``s; a bad one is a UsageError."""
+    from pipeline.readers import parse_input
+
+    try:
+        return [parse_input(text, args.source) for text in args.input]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

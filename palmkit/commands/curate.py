@@ -39,17 +39,13 @@ def run(args) -> int:
     import json
     import logging
 
-    from palmkit.commands._beam import pipeline_options
+    from palmkit.commands._beam import parse_inputs, pipeline_options
     from palmkit.config import load_config
     from palmkit.errors import UsageError
     from pipeline.curate import CurateConfig, check_models, run_curate
-    from pipeline.readers import parse_input
 
     cfg = load_config(CurateConfig, args.config, args.overrides)
-    try:
-        inputs = [parse_input(text, args.source) for text in args.input]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    inputs = parse_inputs(args)
     try:
         check_models(cfg)
     except ValueError as exc:

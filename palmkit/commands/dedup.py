@@ -41,18 +41,13 @@ def run(args) -> int:
     import json
     import logging
 
-    from palmkit.commands._beam import pipeline_options
+    from palmkit.commands._beam import parse_inputs, pipeline_options
     from palmkit.config import load_config
-    from palmkit.errors import UsageError
     from pipeline.dedup import lsh_parameters
     from pipeline.dedup_job import DedupJobConfig, run_dedup
-    from pipeline.readers import parse_input
 
     cfg = load_config(DedupJobConfig, args.config, args.overrides)
-    try:
-        inputs = [parse_input(text, args.source) for text in args.input]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    inputs = parse_inputs(args)
     options = pipeline_options(args, "palmkit-dedup")
     if cfg.dedup.near.enabled:
         print(lsh_parameters(cfg.dedup.near), flush=True)
