@@ -14,12 +14,16 @@ pairs, and builds the result itself. The binding predicts one line, so
 newlines (and the other line separators) are replaced by spaces first, and
 the text is handed over as UTF-8 bytes with invalid code points (lone
 surrogates) replaced, because a Python ``str`` that cannot be encoded would
-make the binding raise. Command-line option tokens (``-x``, ``--long-opt``,
-``--opt=VALUE``, also glued to Chinese or Japanese text) are removed too
-(``strip_options``): they carry no language, and in translated man pages they
-outweighed short descriptions. Training uses the same ``prepare_text``, so the
-model sees the same kind of text it is asked about; a model trained without
-it (``lid.176.bin``) works unchanged.
+make the binding raise. What fastText is shown comes from
+``filters.langid_text.prepare_text``: one line, without command-line options,
+runs of single-dash settings and code identifiers, which carry no language
+and in translated man pages outweighed short descriptions. Training uses the
+same ``prepare_text``, so the model sees the same kind of text it is asked
+about; a model trained without it (``lid.176.bin``) works unchanged. After the
+model, the script rule (``filters.langid_text.majority_script``): a language
+that is not written in the script holding most of the text's letters is
+replaced by the best one that is (on by default, ``script_rule=False`` turns
+it off).
 
 Training (``train_model``) runs fastText in a fresh child interpreter:
 fastText 0.9.3 leaves most of a new model's input matrix uninitialised, so
@@ -41,7 +45,6 @@ import dataclasses
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -49,6 +52,7 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
 
 from filters.document import Document
+from filters.langid_text import majority_script, one_line, prepare_text, strip_options, written_in
 
 __all__ = [
     "UNDETERMINED",
@@ -67,7 +71,6 @@ __all__ = [
 
 UNDETERMINED = "und"  # BCP-47 "undetermined"
 _LABEL_PREFIX = "__label__"
-_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
 
 
 # A document whose top language scores below this is undetermined and rejected
@@ -87,60 +90,6 @@ def normalize_label(label: str, *, keep_region: bool = False) -> str:
     return code.split("-", 1)[0]
 
 
-def one_line(text: str) -> str:
-    """``text`` with every line break replaced by a space: fastText predicts one line."""
-    return _LINE_BREAKS.sub(" ", text).strip()
-
-
-# Han, kana, CJK punctuation, Hangul and full-width forms: text in these
-# scripts is written without spaces, so a translation's option list often
-# runs straight into it ("-b, --binary以二進位制模式讀入").
-_GLUED = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-# A command-line option token: "--long-name", "-x" (one ASCII letter or digit
-# after a single dash; longer single-dash words such as "-Pakete", "-ve" or
-# "-udviklere" are too often pieces of real words), each optionally with
-# "[=VALUE]" / "[ARG]" or "=VALUE" (ASCII) and a trailing comma. It must start
-# the text or follow a space or an opening bracket/quote, and end at a space,
-# punctuation, a closing bracket/quote, the end, or text in one of the _GLUED
-# scripts (so "--binary以二進位制" loses "--binary" and keeps the Chinese).
-_OPTION = re.compile(
-    r"(?:(?<=[\s(\[{\"'“„«])|^)"
-    r"(?:--[A-Za-z0-9][A-Za-z0-9_-]*|-[A-Za-z0-9])"
-    r"(?:\[[^\]\s]*\]|=[\x21-\x7e]*)?"
-    rf"(?:,|(?=[\s.;:!?)\]}}\"'”»]|$|[{_GLUED}]))"
-)
-# Options are only removed when at least this many letters are left; text
-# that is (nearly) all options keeps them, as they are all there is to go on.
-MIN_LETTERS_LEFT = 5
-
-
-def strip_options(line: str) -> str:
-    """``line`` without command-line option tokens, which carry no language.
-
-    ``"-x --discard-all Usuwa symbole nieglobalne."`` ->
-    ``"Usuwa symbole nieglobalne."``; ``"-b, --binary以二進位制模式讀入"`` ->
-    ``"以二進位制模式讀入"``; ``"--suffix=后缀移除后缀"`` -> ``"后缀移除后缀"``.
-    Hyphenated words ("e-mail"), dashes ("a - b", "-- Author") and
-    single-dash words ("-Pakete") stay. When fewer than ``MIN_LETTERS_LEFT``
-    letters would remain, ``line`` is returned unchanged. Spaces are
-    collapsed only where something was removed.
-    """
-    if "-" not in line:
-        return line
-    stripped = _OPTION.sub(" ", line)
-    if stripped == line:
-        return line
-    stripped = " ".join(stripped.split())
-    if sum(ch.isalpha() for ch in stripped) < MIN_LETTERS_LEFT:
-        return line
-    return stripped
-
-
-def prepare_text(text: str) -> str:
-    """The text fastText sees, in training and prediction alike: one line, options removed."""
-    return strip_options(one_line(text))
-
-
 class LanguageIdentifier:
     """A loaded fastText language-ID model; load once per worker, predict many times."""
 
@@ -151,6 +100,7 @@ class LanguageIdentifier:
         model: Any = None,
         keep_region: bool = False,
         label_map: Mapping[str, str] | None = None,
+        script_rule: bool = True,
     ) -> None:
         if (model_path is None) == (model is None):
             raise ValueError("give exactly one of model_path or model")
@@ -163,6 +113,7 @@ class LanguageIdentifier:
         self.model = model
         self.model_path = None if model_path is None else str(model_path)
         self.keep_region = keep_region
+        self.script_rule = script_rule
         self.label_map = {k.removeprefix(_LABEL_PREFIX): v for k, v in (label_map or {}).items()}
         self._codes: dict[str, str] = {}
 
@@ -180,42 +131,62 @@ class LanguageIdentifier:
         """The distinct language codes the model can predict, sorted."""
         return sorted({self.lang_of(label) for label in self.model.get_labels()})
 
-    def _raw(self, text: str, k: int) -> list[tuple[float, str]]:
+    def _raw(self, line: str, k: int) -> list[tuple[float, str]]:
+        # The C++ binding, not FastText.predict (see the module docstring).
+        return self.model.f.predict(line.encode("utf-8", "replace") + b"\n", k, 0.0, "replace")
+
+    def _ranked(self, text: str, k: int) -> list[tuple[str, float]]:
+        """Up to ``k`` (language, probability) pairs for ``text``, best first, after the script rule."""
         line = prepare_text(text)
         if not line:
             return []
-        # The C++ binding, not FastText.predict (see the module docstring).
-        return self.model.f.predict(line.encode("utf-8", "replace") + b"\n", k, 0.0, "replace")
+        ranked = self._merge(self._raw(line, k))
+        if self.script_rule and ranked and not (line.isascii() and written_in(ranked[0][0], "Latin") is not False):
+            script = majority_script(line)
+            if script is not None and written_in(ranked[0][0], script) is False:
+                # The top language is not written in the script most of the
+                # text is in (Vietnamese for text that is mostly Hangul):
+                # rank the languages that are, by their probability given that
+                # the language is one of them.
+                everything = self._merge(self._raw(line, -1))
+                allowed = [(lang, p) for lang, p in everything if written_in(lang, script)]
+                total = sum(p for _, p in allowed)
+                if total > 0:
+                    ranked = [(lang, p / total) for lang, p in allowed]
+        return ranked
+
+    def _merge(self, raw: list[tuple[float, str]]) -> list[tuple[str, float]]:
+        # Labels that map to one language (zh-cn, zh-tw) add up.
+        merged: dict[str, float] = {}
+        for prob, label in raw:
+            lang = self.lang_of(label)
+            merged[lang] = merged.get(lang, 0.0) + float(prob)
+        return sorted(((lang, min(1.0, p)) for lang, p in merged.items()), key=lambda item: (-item[1], item[0]))
 
     def predict(self, texts: Iterable[str] | str) -> list[tuple[str, float]]:
         """The top language and its probability for each text, in order.
 
         A text with nothing but whitespace gives ``("und", 0.0)``. A single
-        string is treated as a batch of one.
+        string is treated as a batch of one. With ``script_rule`` (the
+        default), a language that is not written in the script holding most
+        of the text's letters is never the answer: the best language that is
+        written in it wins, with its probability given that script.
         """
         if isinstance(texts, str):
             texts = [texts]
         results: list[tuple[str, float]] = []
         for text in texts:
-            raw = self._raw(text, 1)
-            if not raw:
-                results.append((UNDETERMINED, 0.0))
-                continue
-            prob, label = raw[0]
-            results.append((self.lang_of(label), min(1.0, float(prob))))
+            ranked = self._ranked(text, 1)
+            results.append(ranked[0] if ranked else (UNDETERMINED, 0.0))
         return results
 
     def predict_k(self, text: str, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` best labels for one text as (language, probability), best first.
+        """The ``k`` best languages for one text as (language, probability), best first.
 
         Labels that map to the same language (``zh-cn`` and ``zh-tw``) have
-        their probabilities added.
+        their probabilities added. The script rule applies as in ``predict``.
         """
-        merged: dict[str, float] = {}
-        for prob, label in self._raw(text, k):
-            lang = self.lang_of(label)
-            merged[lang] = merged.get(lang, 0.0) + float(prob)
-        return sorted(((lang, min(1.0, p)) for lang, p in merged.items()), key=lambda item: (-item[1], item[0]))
+        return self._ranked(text, k)[:k]
 
 
 def _check_lang(lang: Any) -> str:

@@ -25,7 +25,6 @@ from filters.langid import (  # noqa: E402
     one_line,
     prepare_text,
     quantize_model,
-    strip_options,
     train_model,
 )
 
@@ -153,50 +152,6 @@ def test_newlines_are_replaced_not_rejected(trained):
     assert identifier.predict([text])[0][0] == "de"
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        # Held-out man-page lines whose options outweighed the text (docs/LANGID.md).
-        ("-x --discard-all Usuwa symbole nieglobalne.", "Usuwa symbole nieglobalne."),
-        ("-a ignoruje; pro kompatibilitu s jinými verzemi", "ignoruje; pro kompatibilitu s jinými verzemi"),
-        # Options glued to text written without spaces lose the option only.
-        ("-b, --binary以二進位制模式讀入", "以二進位制模式讀入"),
-        ("-s, --suffix=后缀移除后缀；同时隐含 -a", "后缀移除后缀；同时隐含"),
-        ("--all모든 파일을 표시합니다", "모든 파일을 표시합니다"),
-        # =VALUE and [=VALUE] / [ARG] go with the option; a trailing comma too.
-        ("--color=auto, --format=long; Farben verwenden", "Farben verwenden"),
-        ("-i[replace-str], --replace[=replace-str] Synonym für -I", "Synonym für"),
-        ("Utilisez (-q) ou « --quiet » pour rien afficher", "Utilisez ( ) ou « » pour rien afficher"),
-        ("OPCIONES -h -H --help Muestra la ayuda", "OPCIONES Muestra la ayuda"),
-    ],
-)
-def test_strip_options_removes_option_tokens(text, expected):
-    assert strip_options(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Schreiben Sie eine E-Mail an die Root-Benutzer.",  # hyphenated words
-        "Fehler - bitte erneut versuchen -- Autor",  # dashes with spaces
-        "Debian -udviklere og -Pakete -ve",  # single-dash words stay (too often real words)
-        "-xử lý dữ liệu",  # a dash before a non-ASCII word is not an option
-        "raw giống như -ignbrk -brkint",  # stty-style single-dash words stay too
-        "3-5 Minuten, x-y-Achse",
-        "",
-        "no dash at all",
-    ],
-)
-def test_strip_options_leaves_words_and_dashes(text):
-    assert strip_options(text) == text
-
-
-@pytest.mark.parametrize("text", ["-a, --all", "--version.", "-n NUM", "-x --discard-all abc"])
-def test_strip_options_keeps_text_that_is_nearly_all_options(text):
-    # Fewer than MIN_LETTERS_LEFT letters would remain: the options are all there is.
-    assert strip_options(text) == text
-
-
 def test_prepare_text_is_what_training_and_prediction_see():
     from types import SimpleNamespace
 
@@ -215,6 +170,48 @@ def test_prepare_text_is_what_training_and_prediction_see():
     identifier = LanguageIdentifier(model=SimpleNamespace(f=SimpleNamespace(predict=predict)))
     assert identifier.predict([text]) == [("pl", 0.9)]
     assert seen == [b"Usuwa symbole nieglobalne.\n"]
+
+
+def _scripted_model(scores):
+    """A stand-in fastText binding that ranks ``scores`` ({label: prob}) for any line."""
+    from types import SimpleNamespace
+
+    ranked = sorted(((p, f"__label__{lang}") for lang, p in scores.items()), reverse=True)
+
+    def predict(line, k, threshold, on_error):
+        return ranked if k < 0 else ranked[:k]
+
+    return SimpleNamespace(f=SimpleNamespace(predict=predict))
+
+
+def test_script_rule_picks_a_language_written_in_the_texts_script():
+    # The shipped model's scores for a held-out Korean line (docs/LANGID.md).
+    model = _scripted_model({"vi": 0.5524, "nl": 0.0799, "ko": 0.0674, "ja": 0.01})
+    identifier = LanguageIdentifier(model=model)
+    text = "desktop (그래픽 데스크톱)"  # 7 Latin letters (7 bytes), 7 Hangul syllables (21 bytes)
+    assert identifier.predict([text]) == [("ko", 1.0)]  # the only Hangul language: P(ko | Hangul) = 1
+    assert identifier.predict_k(text, 3) == [("ko", 1.0)]
+    # Off, the model's own ranking stands.
+    assert LanguageIdentifier(model=model, script_rule=False).predict([text]) == [("vi", 0.5524)]
+    # Mostly Latin text keeps the Latin-script answer.
+    assert identifier.predict(["desktop environment (그래픽)"]) == [("vi", 0.5524)]
+
+
+def test_script_rule_renormalises_among_languages_of_the_script():
+    model = _scripted_model({"en": 0.6, "ja": 0.3, "zh": 0.1})
+    identifier = LanguageIdentifier(model=model)
+    lang, score = identifier.predict(["漢字文化圏の書き方"])[0]  # Han and kana: only ja is written in kana and Han
+    assert lang == "ja"
+    [(han_lang, han_score), (second, second_score)] = identifier.predict_k("中文文本处理", 2)  # Han: zh and ja
+    assert (han_lang, second) == ("ja", "zh")
+    assert han_score == pytest.approx(0.75) and second_score == pytest.approx(0.25)
+
+
+def test_script_rule_leaves_unknown_languages_and_scriptless_text_alone():
+    identifier = LanguageIdentifier(model=_scripted_model({"xx": 0.9, "ko": 0.1}))
+    assert identifier.predict(["그래픽 데스크톱"]) == [("xx", 0.9)]  # the table does not know xx
+    identifier = LanguageIdentifier(model=_scripted_model({"ko": 0.9, "en": 0.1}))
+    assert identifier.predict(["12345 !!!"]) == [("ko", 0.9)]  # no letters, no majority script
 
 
 def test_empty_and_invalid_text(trained):

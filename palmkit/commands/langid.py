@@ -10,8 +10,11 @@ DESCRIPTION = """\
 Records are JSON lines with "text" and "lang" (an ISO 639-1 code). Training is
 single-threaded with a fixed seed, so the same records give the same model.
 Training, eval and curate hand fastText the same text
-(filters.langid.prepare_text: one line, command-line options such as -x,
---long-opt and --opt=VALUE removed when enough other letters remain).
+(filters.langid_text.prepare_text: one line; command-line options such as -x,
+--long-opt and --opt=VALUE, runs of single-dash settings and identifiers
+with underscores removed when enough other letters remain). eval and curate
+then apply the script rule: a language not written in the script most of
+the text's letters are in gives way to the best one that is.
 eval prints accuracy overall and per language as JSON. Any fastText model with
 __label__xx labels works with eval and with curate (lid.176.bin unchanged).
 
