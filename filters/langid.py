@@ -20,10 +20,10 @@ runs of single-dash settings and code identifiers, which carry no language
 and in translated man pages outweighed short descriptions. Training uses the
 same ``prepare_text``, so the model sees the same kind of text it is asked
 about; a model trained without it (``lid.176.bin``) works unchanged. After the
-model, the script rule (``filters.langid_text.majority_script``): a language
-that is not written in the script holding most of the text's letters is
-replaced by the best one that is (on by default, ``script_rule=False`` turns
-it off).
+model, the script rule (``filters.langid_text.script_allows``): a language
+that is not written in the script holding most of the text's letters, or
+Japanese for text without kana, is replaced by the best language the scripts
+allow (on by default, ``script_rule=False`` turns it off).
 
 Training (``train_model``) runs fastText in a fresh child interpreter:
 fastText 0.9.3 leaves most of a new model's input matrix uninitialised, so
@@ -52,7 +52,7 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
 
 from filters.document import Document
-from filters.langid_text import majority_script, one_line, prepare_text, strip_options, written_in
+from filters.langid_text import majority_of, one_line, prepare_text, script_allows, script_letter_bytes, strip_options, written_in
 
 __all__ = [
     "UNDETERMINED",
@@ -141,15 +141,17 @@ class LanguageIdentifier:
         if not line:
             return []
         ranked = self._merge(self._raw(line, k))
-        if self.script_rule and ranked and not (line.isascii() and written_in(ranked[0][0], "Latin") is not False):
-            script = majority_script(line)
-            if script is not None and written_in(ranked[0][0], script) is False:
+        if self.script_rule and ranked and not (line.isascii() and written_in(ranked[0][0], "Latin")):
+            counts = script_letter_bytes(line)
+            majority = majority_of(counts)
+            if script_allows(ranked[0][0], counts, majority) is False:
                 # The top language is not written in the script most of the
-                # text is in (Vietnamese for text that is mostly Hangul):
-                # rank the languages that are, by their probability given that
-                # the language is one of them.
+                # text is in (Vietnamese for text that is mostly Hangul), or
+                # its text would contain a script this one lacks (Japanese
+                # without kana): rank the languages the scripts allow, by
+                # their probability given that the language is one of them.
                 everything = self._merge(self._raw(line, -1))
-                allowed = [(lang, p) for lang, p in everything if written_in(lang, script)]
+                allowed = [(lang, p) for lang, p in everything if script_allows(lang, counts, majority)]
                 total = sum(p for _, p in allowed)
                 if total > 0:
                     ranked = [(lang, p / total) for lang, p in allowed]
@@ -169,8 +171,9 @@ class LanguageIdentifier:
         A text with nothing but whitespace gives ``("und", 0.0)``. A single
         string is treated as a batch of one. With ``script_rule`` (the
         default), a language that is not written in the script holding most
-        of the text's letters is never the answer: the best language that is
-        written in it wins, with its probability given that script.
+        of the text's letters (or Japanese for text without kana) is never
+        the answer: the best language the scripts allow wins, with its
+        probability among those languages.
         """
         if isinstance(texts, str):
             texts = [texts]

@@ -9,11 +9,12 @@ Two things that sit around the fastText model in ``filters.langid``:
   and code identifiers with underscores (``NTF_PROXY``, ``account_name``).
   In translated man pages a handful of such tokens outweighed a short
   description in another language.
-- ``majority_script`` and ``written_in``: the script that most of a text's
-  letters are in, and whether a language is written in it. A label for a
-  language that is not written in the text's majority script (Vietnamese for
-  text that is mostly Hangul) is replaced by the best label that is; see
-  ``filters.langid.LanguageIdentifier.predict``. Language-ID systems such as
+- ``script_allows`` (with ``majority_script`` and ``written_in``): the
+  script rule. A language is ruled out when it is not written in the script
+  that most of the text's letters are in (Vietnamese for text that is mostly
+  Hangul), or when the text lacks a script the language's text always has
+  (Japanese without kana, ``MARKER_SCRIPTS``); the best language the rule
+  allows wins instead (``filters.langid.LanguageIdentifier.predict``). Language-ID systems such as
   CLD2 and CLD3 look at the script before anything else for the same reason:
   for most scripts it narrows the choice to a few languages, or to one.
 
@@ -32,8 +33,11 @@ __all__ = [
     "prepare_text",
     "SCRIPTS",
     "script_letter_bytes",
+    "MARKER_SCRIPTS",
     "majority_script",
+    "majority_of",
     "written_in",
+    "script_allows",
 ]
 
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
@@ -150,6 +154,10 @@ SCRIPTS: dict[str, frozenset[str]] = {
     "ja": frozenset({"Han", "Kana"}),
     "zh": frozenset({"Han"}),
 }
+# A script a language's text always contains: Japanese running text has kana
+# (hiragana for grammar, katakana for loanwords); text in Han characters
+# alone is Chinese, or a Japanese heading too short to tell.
+MARKER_SCRIPTS: dict[str, str] = {"ja": "Kana"}
 
 
 def script_letter_bytes(text: str) -> Counter:
@@ -178,7 +186,11 @@ def script_letter_bytes(text: str) -> Counter:
 
 def majority_script(text: str) -> str | None:
     """The script holding more than half of ``text``'s letter bytes, or None when none does."""
-    counts = script_letter_bytes(text)
+    return majority_of(script_letter_bytes(text))
+
+
+def majority_of(counts: Counter) -> str | None:
+    """The script holding more than half of the letter bytes in ``counts``, or None."""
     total = sum(counts.values())
     if not total:
         return None
@@ -190,3 +202,19 @@ def written_in(lang: str, script: str) -> bool | None:
     """Whether ``lang`` is written in ``script``; None for a language the table does not know."""
     scripts = SCRIPTS.get(lang)
     return None if scripts is None else script in scripts
+
+
+def script_allows(lang: str, counts: Counter, majority: str | None) -> bool | None:
+    """Whether the script rule lets ``lang`` label a text with these letter ``counts``.
+
+    False when ``lang`` is not written in the ``majority`` script, or when
+    the text lacks the language's marker script (``MARKER_SCRIPTS``); None
+    for a language the table does not know (the rule leaves it alone).
+    """
+    scripts = SCRIPTS.get(lang)
+    if scripts is None:
+        return None
+    if majority is not None and majority not in scripts:
+        return False
+    marker = MARKER_SCRIPTS.get(lang)
+    return marker is None or bool(counts.get(marker))

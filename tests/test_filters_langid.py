@@ -200,11 +200,17 @@ def test_script_rule_picks_a_language_written_in_the_texts_script():
 def test_script_rule_renormalises_among_languages_of_the_script():
     model = _scripted_model({"en": 0.6, "ja": 0.3, "zh": 0.1})
     identifier = LanguageIdentifier(model=model)
-    lang, score = identifier.predict(["漢字文化圏の書き方"])[0]  # Han and kana: only ja is written in kana and Han
-    assert lang == "ja"
-    [(han_lang, han_score), (second, second_score)] = identifier.predict_k("中文文本处理", 2)  # Han: zh and ja
-    assert (han_lang, second) == ("ja", "zh")
-    assert han_score == pytest.approx(0.75) and second_score == pytest.approx(0.25)
+    # Mostly Han, with kana: ja and zh are both written in Han, and ja's kana is there.
+    assert identifier.predict_k("漢字文化圏の書き方", 2) == [("ja", pytest.approx(0.75)), ("zh", pytest.approx(0.25))]
+    # Han without kana: Japanese is ruled out too.
+    assert identifier.predict_k("中文文本处理", 2) == [("zh", 1.0)]
+
+
+def test_script_rule_needs_kana_for_japanese():
+    # A held-out-style Chinese line the model takes for Japanese: Han only, no kana.
+    identifier = LanguageIdentifier(model=_scripted_model({"ja": 0.95, "zh": 0.05}))
+    assert identifier.predict(["1.4. 类 Unix 工作环境基础"]) == [("zh", 1.0)]
+    assert identifier.predict(["ファイルを表示する"]) == [("ja", 0.95)]
 
 
 def test_script_rule_leaves_unknown_languages_and_scriptless_text_alone():

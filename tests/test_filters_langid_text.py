@@ -1,12 +1,17 @@
 """Tests for filters.langid_text: the text fastText sees, and the script rule's helpers."""
 
+from collections import Counter
+
 import pytest
 
 from filters.langid_text import (
+    MARKER_SCRIPTS,
     SCRIPTS,
+    majority_of,
     majority_script,
     one_line,
     prepare_text,
+    script_allows,
     script_letter_bytes,
     strip_options,
     written_in,
@@ -114,3 +119,17 @@ def test_written_in():
     # Every language of the shipped model is in the table.
     shipped = "ar bg ca cs da de el en es fa fi fr hr hu id it ja ko mk nb nl pl pt ro ru sr sv tr uk vi zh".split()
     assert all(lang in SCRIPTS for lang in shipped)
+
+
+def test_script_allows():
+    hangul_mostly = script_letter_bytes("desktop (그래픽 데스크톱)")
+    assert majority_of(hangul_mostly) == "Hangul"
+    assert script_allows("ko", hangul_mostly, "Hangul") is True
+    assert script_allows("vi", hangul_mostly, "Hangul") is False
+    han_only = script_letter_bytes("把整数转换成字符串")
+    assert script_allows("zh", han_only, "Han") is True
+    assert MARKER_SCRIPTS["ja"] == "Kana"
+    assert script_allows("ja", han_only, "Han") is False  # no kana
+    assert script_allows("ja", script_letter_bytes("文字列に変換する"), "Han") is True
+    assert script_allows("xx", han_only, "Han") is None
+    assert script_allows("en", Counter(), None) is True  # no letters: nothing to rule out
