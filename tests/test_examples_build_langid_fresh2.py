@@ -1,0 +1,77 @@
+"""Checks on the committed second fresh language-ID split
+(examples/langid/fresh2.jsonl.zst, built by examples/build_langid_fresh2.py
+from gettext catalogs): it shares no source file, no package and no
+paragraph with the train, held-out and first fresh splits.  Reads the
+committed files only."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+zstandard = pytest.importorskip("zstandard")
+
+LANGID = Path(__file__).resolve().parents[1] / "examples" / "langid"
+MODEL_LANGS = set("ar bg ca cs da de el en es fa fi fr hr hu id it ja ko mk nb nl pl pt ro ru sr sv tr uk vi zh".split())
+OTHERS = ("train", "heldout", "fresh")
+
+
+def read(name: str) -> list[dict]:
+    data = zstandard.ZstdDecompressor().decompress((LANGID / name).read_bytes(), max_output_size=1 << 30)
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+
+
+def norm(text: str) -> str:  # build_corpus.norm_para
+    return " ".join(text.split()).casefold()
+
+
+@pytest.fixture(scope="module")
+def splits() -> dict[str, list[dict]]:
+    return {name: read(f"{name}.jsonl.zst") for name in ("fresh2", *OTHERS)}
+
+
+def test_fresh2_records_are_well_formed(splits):
+    recs = splits["fresh2"]
+    assert recs
+    for r in recs:
+        assert set(r) == {"id", "text", "lang", "origin"}
+        assert r["lang"] in MODEL_LANGS
+        assert r["id"].startswith(f"langid-fresh2:{r['origin']}#")
+        assert r["origin"].endswith(".mo") and "/usr/share/locale/" in r["origin"]
+        assert r["text"].strip()
+    assert len({r["id"] for r in recs}) == len(recs)
+    assert len({norm(r["text"]) for r in recs}) == len(recs)
+
+
+def test_fresh2_caps(splits):
+    recs = splits["fresh2"]
+    assert max(Counter(r["lang"] for r in recs).values()) <= 300
+    # At most 15 per catalog file (per package and domain for English msgids).
+    assert max(Counter((r["lang"], r["origin"]) for r in recs if r["lang"] != "en").values()) <= 15
+
+
+def test_fresh2_shares_no_origin_or_package_with_other_splits(splits):
+    origins = {r["origin"] for r in splits["fresh2"]}
+    used = {r["origin"] for name in OTHERS for r in splits[name]}
+    assert not origins & used
+    pkg = lambda o: o.split("/", 1)[0]  # noqa: E731
+    assert not {pkg(o) for o in origins} & {pkg(o) for o in used}
+
+
+def test_fresh2_shares_no_paragraph_with_other_splits(splits):
+    used_norm = {norm(r["text"]) for name in OTHERS for r in splits[name]}
+    shared = [r["id"] for r in splits["fresh2"] if norm(r["text"]) in used_norm]
+    assert not shared, shared[:5]
+
+
+def test_fresh2_paragraphs_are_not_inside_other_texts(splits):
+    # Per language to stay fast; build_langid_fresh2.py itself checks across all languages.
+    by_lang: dict[str, set[str]] = {}
+    for name in OTHERS:
+        for r in splits[name]:
+            by_lang.setdefault(r["lang"], set()).add(norm(r["text"]))
+    blobs = {lang: "\n".join(sorted(keys)) for lang, keys in by_lang.items()}
+    inside = [r["id"] for r in splits["fresh2"] if norm(r["text"]) in blobs.get(r["lang"], "")]
+    assert not inside, inside[:5]
