@@ -129,8 +129,8 @@ _SCRIPT_CHARS = {
     "Georgian": "\u10a0-\u10ff",
 }
 _SCRIPT_RES = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPT_CHARS.items()}
-_NON_LATIN = re.compile(f"[^\x00-\x7f{_SCRIPT_CHARS['Latin']}]")
-_ASCII_LETTERS = re.compile("[A-Za-z]")
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+_ASCII_LETTER_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 # The scripts each language is normally written in. Languages not listed are
 # never constrained (and never chosen by the script rule). Japanese mixes Han
@@ -168,19 +168,20 @@ def script_letter_bytes(text: str) -> Counter:
     it three bytes (Cyrillic, Greek, Arabic: two; ASCII: one).
     """
     counts: Counter = Counter()
+    encoded = text.encode("utf-8", "replace")
+    ascii_letters = len(encoded) - len(encoded.translate(None, _ASCII_LETTER_BYTES))
+    if ascii_letters:
+        counts["Latin"] = ascii_letters
     if text.isascii():
-        ascii_letters = len(_ASCII_LETTERS.findall(text))
-        if ascii_letters:
-            counts["Latin"] = ascii_letters
         return counts
-    # Only scripts that occur at all are counted over the whole text.
-    others = "".join(set(_NON_LATIN.findall(text)))
+    # Every other letter is outside ASCII: count scripts over those characters only.
+    rest = "".join(_NON_ASCII.findall(text))
+    present = "".join(set(rest))
     for name, pattern in _SCRIPT_RES.items():
-        if name != "Latin" and not pattern.search(others):
+        if not pattern.search(present):
             continue
-        letters = "".join(pattern.findall(text))
-        if letters:
-            counts[name] = len(letters.encode("utf-8"))
+        letters = "".join(pattern.findall(rest))
+        counts[name] += len(letters.encode("utf-8"))
     return counts
 
 
