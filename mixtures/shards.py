@@ -91,28 +91,57 @@ def _varint_rows(rows: np.ndarray) -> list[bytes]:
     temporaries stay in cache): numpy's per-call cost on one row at a time
     made row-by-row encoding a tenth of the tokenize job.
     """
+    return list(_varint_blocks(rows))
+
+
+def _varint_blocks(rows: np.ndarray):
+    """Like ``_varint_rows``, one row's bytes at a time."""
     rows = np.atleast_2d(rows)
     if rows.shape[0] == 0:
-        return []
+        return
     block = max(1, (1 << 18) // max(1, rows.shape[1]))
-    out: list[bytes] = []
     for first in range(0, rows.shape[0], block):
-        v = rows[first : first + block].astype(np.uint64)
-        nbytes = np.ones(v.shape, np.int64)
-        for k in range(1, 10):
-            more = v >= (np.uint64(1) << np.uint64(7 * k))
-            if not more.any():
-                break
-            nbytes += more
-        width = int(nbytes.max())
-        groups = np.empty(v.shape + (width,), np.uint8)  # (rows, tokens, width)
-        for k in range(width):
-            byte = ((v >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
-            groups[..., k] = byte | ((nbytes > k + 1).astype(np.uint8) << np.uint8(7))
-        flat = groups[np.arange(width) < nbytes[..., None]].tobytes()  # C order: row, token, byte
-        ends = np.cumsum(nbytes.sum(axis=1)).tolist()
-        out.extend(flat[a:b] for a, b in zip([0] + ends[:-1], ends))
-    return out
+        part = rows[first : first + block]
+        if part.size and int(part.max()) < 1 << 14:
+            flat, lengths = _varint2_block(part)
+        else:
+            flat, lengths = _varint_block(part)
+        ends = np.cumsum(lengths).tolist()
+        for a, b in zip([0] + ends[:-1], ends):
+            yield flat[a:b]
+
+
+def _varint2_block(part: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Varints of a block whose values are all below 2**14 (one or two bytes each), and bytes per row."""
+    v = part.astype(np.uint16)
+    large = v >= 0x80
+    # Both bytes of every value as one little-endian uint16: low 7 bits with the
+    # continuation bit, then the high 7 bits; the second byte is kept only where
+    # the value needs it.
+    pairs = (v & np.uint16(0x7F)) | (large.astype(np.uint16) << np.uint16(7)) | ((v >> np.uint16(7)) << np.uint16(8))
+    keep = np.empty(v.shape + (2,), bool)
+    keep[..., 0] = True
+    keep[..., 1] = large
+    flat = pairs.astype("<u2").view(np.uint8).reshape(v.shape + (2,))[keep].tobytes()
+    return flat, v.shape[1] + large.sum(axis=1)
+
+
+def _varint_block(part: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Varints of a block of any non-negative values (up to 10 bytes each), and bytes per row."""
+    v = part.astype(np.uint64)
+    nbytes = np.ones(v.shape, np.int64)
+    for k in range(1, 10):
+        more = v >= (np.uint64(1) << np.uint64(7 * k))
+        if not more.any():
+            break
+        nbytes += more
+    width = int(nbytes.max())
+    groups = np.empty(v.shape + (width,), np.uint8)  # (rows, tokens, width)
+    for k in range(width):
+        byte = ((v >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
+        groups[..., k] = byte | ((nbytes > k + 1).astype(np.uint8) << np.uint8(7))
+    flat = groups[np.arange(width) < nbytes[..., None]].tobytes()  # C order: row, token, byte
+    return flat, nbytes.sum(axis=1)
 
 
 def _varints(values: np.ndarray) -> bytes:
@@ -246,15 +275,37 @@ def write_shard(path: str, examples: np.ndarray) -> dict:
     offsets = np.zeros(len(examples), "<u8")
     digest = hashlib.sha256()
     tmp, tmp_idx = path + ".tmp", index_path(path) + ".tmp"
-    packed_rows = _varint_rows(examples)
+    # Per packed length: the record header (length, its masked CRC), the Example's
+    # framing before the varints, and the CRC state after that framing. Rows of one
+    # shard have a handful of packed lengths, so each record costs one CRC over its
+    # varints and a few appends.
+    heads: dict[int, tuple[bytes, bytes, int]] = {}
     with open(tmp, "wb") as f:
         pos = 0
-        for i, packed in enumerate(packed_rows):
-            framed = frame_record(_example_from_packed(packed))
+        buffered: list = []
+        size = 0
+        for i, packed in enumerate(_varint_blocks(examples)):
+            n = len(packed)
+            head = heads.get(n)
+            if head is None:
+                prefix = _example_from_packed(b"\x00" * n)[:-n]
+                header = struct.pack("<Q", len(prefix) + n)
+                head = heads[n] = (header + struct.pack("<I", masked_crc32c(header)) + prefix, prefix,
+                                   crc32c(prefix))
+            framed_head, _, prefix_crc = head
+            crc = google_crc32c.extend(prefix_crc, packed)
+            tail = struct.pack("<I", (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF)
             offsets[i] = pos
-            f.write(framed)
-            digest.update(framed)
-            pos += len(framed)
+            buffered += (framed_head, packed, tail)
+            pos += len(framed_head) + n + 4
+            if pos - size >= 1 << 22:
+                chunk = b"".join(buffered)
+                f.write(chunk)
+                digest.update(chunk)
+                buffered, size = [], pos
+        chunk = b"".join(buffered)
+        f.write(chunk)
+        digest.update(chunk)
     with open(tmp_idx, "wb") as f:
         f.write(offsets.tobytes())
     os.replace(tmp_idx, index_path(path))

@@ -85,3 +85,26 @@ def test_bad_inputs(tmp_path):
         shards.ShardWriter(str(tmp_path), seq_len=4).add(np.zeros((2, 5)))
     with pytest.raises(FileNotFoundError):
         shards.ShardSet(str(tmp_path / "missing"))
+
+
+def test_two_byte_varints_match_the_general_encoder(tmp_path):
+    """Values below 2**14 take the one-or-two-byte path; it gives the general path's bytes."""
+    rng = np.random.default_rng(3)
+    edge = np.array([[0, 1, 127, 128, 129, 255, 256, 16383, 16382, 5]])
+    for rows in (rng.integers(0, 16384, (40, 300)).astype(np.uint16), rng.integers(0, 128, (3, 9)), edge):
+        general = []
+        for row in rows:
+            general.append(b"".join(shards._varint(int(v)) for v in row))
+        assert shards._varint_rows(rows) == general
+        assert shards._varint_rows(rows.astype(np.int64)) == general
+    mixed = np.array([[5, 16384, 2**35, 127]])
+    assert shards._varint_rows(mixed) == [b"".join(shards._varint(int(v)) for v in mixed[0])]
+    path = str(tmp_path / "shard-00000-of-00001.tfrecord")
+    rows = rng.integers(0, 8000, (50, 64)).astype(np.uint16)
+    shards.write_shard(path, rows)
+    data = open(path, "rb").read()
+    offsets = np.fromfile(shards.index_path(path), "<u8")
+    records = [data[a:b] for a, b in zip(offsets.tolist(), offsets.tolist()[1:] + [len(data)])]
+    assert b"".join(records) == data
+    for row, rec in zip(rows, records):
+        assert rec == shards.frame_record(shards.encode_example(row))
