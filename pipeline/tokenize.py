@@ -7,11 +7,15 @@
 Between steps, tokens travel as files in ``<output>/_exchange/`` (removed
 when the manifest is written), in the narrowest dtype the vocabulary allows
 (``token_dtype``): each curated file's encoded copies, per bucket, in one
-file; each bucket's packed rows, ordered by shard, in another. The two
-shuffles carry only (file, offset, count) references, so no token passes
-through a runner process and there is no per-document element on the token
-path. The canary branch alone sees per-document elements; its copies reach
-the packing buckets inside their elements.
+file. Pack reads only the copies' sort keys and lengths and lays the rows out
+as pieces of those files (file, byte offset, tokens); the shard writer gathers
+its rows from them. So the shuffles carry only references, no token passes
+through a runner process, is read by Pack or written twice, and there is no
+per-document element on the token path. The canary branch alone sees
+per-document elements; its copies reach the packing buckets inside their
+elements, and a bucket with canaries (or two copies with the same sort key)
+is packed from its tokens and writes its rows, ordered by shard, to an
+exchange file of its own.
 
 The same inputs and seed give the same bytes on any runner and worker count,
 because nothing depends on the order elements arrive in:
@@ -53,6 +57,7 @@ import itertools
 import json
 import logging
 import math
+import mmap
 import os
 import re
 import shutil
@@ -365,6 +370,59 @@ def _unpack_batches(batches, thresholds: dict, dtype: str):
     return keys, groups, lengths, tokens, starts
 
 
+def _section_meta(batches, thresholds: dict, dtype: str):
+    """Exchange-file sections only → (keys, lengths, files, file index, token byte offset) of the kept copies.
+
+    Reads sort keys, coins and lengths, not tokens: what packing needs to lay
+    out rows. Returns None when a batch is carried in its element (canary copies).
+    """
+    itemsize = np.dtype(dtype).itemsize
+    files: dict[str, int] = {}
+    keys, lengths, where, offsets = [], [], [], []
+    for group, *value in batches:
+        if not isinstance(value[0], str):
+            return None
+        path, offset, copies, count = value
+        with open(path, "rb") as f:
+            f.seek(offset)
+            k = np.fromfile(f, "<u8", copies)
+            c = np.fromfile(f, "<f8", copies)
+            n = np.fromfile(f, "<i4", copies).astype(np.int64)
+            size = os.fstat(f.fileno()).st_size
+        first = offset + 20 * copies  # the section's first token
+        if len(n) != copies or int(n.sum()) != count or size < first + itemsize * count:
+            raise RuntimeError(f"{path}: the section at offset {offset} is not all there")
+        at = first + itemsize * (np.cumsum(n) - n)
+        keep = np.isnan(c)
+        if not keep.all():
+            keep |= c <= thresholds.get(group, -1.0)
+            k, n, at = k[keep], n[keep], at[keep]
+        keys.append(k)
+        lengths.append(n)
+        offsets.append(at)
+        where.append(np.full(len(k), files.setdefault(path, len(files)), np.int64))
+    cat = lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt)  # noqa: E731
+    return (cat(keys, np.uint64), cat(lengths, np.int64), list(files), cat(where, np.int64), cat(offsets, np.int64))
+
+
+def _row_pieces(lengths, offsets, where, seq_len: int, itemsize: int):
+    """Copies in packing order → the pieces of the rows they fill: (row, file index, byte offset, tokens).
+
+    The copies, joined, are cut into rows of ``seq_len`` tokens and the tail is
+    dropped; a piece is the part of one copy inside one row, so a row is its
+    pieces' tokens one after another.
+    """
+    total = int(lengths.sum())
+    rows = total // seq_len
+    end = rows * seq_len
+    starts = np.cumsum(lengths) - lengths
+    cuts = np.union1d(starts[(starts < end) & (lengths > 0)], np.arange(0, end, seq_len, dtype=np.int64))
+    stops = np.append(cuts[1:], end)
+    doc = np.searchsorted(starts, cuts, side="right") - 1
+    # Empty copies share a start with the next one; searchsorted picks the last copy starting there, which is non-empty.
+    return (cuts // seq_len, where[doc], offsets[doc] + itemsize * (cuts - starts[doc]), stops - cuts), rows
+
+
 class PackBucket(beam.DoFn):
     """A bucket's packing batches → rows of exactly ``seq_len`` tokens, grouped by the shard they go to.
 
@@ -373,7 +431,9 @@ class PackBucket(beam.DoFn):
     by content), joined and cut into rows; the tail shorter than a row is
     dropped. Row *i* gets the key ``sort_key(seed, "<source>/<bucket>", i)``,
     its shard is that key modulo the shard count. Output, one per shard this
-    bucket feeds: ``((shard, shards), (source, row keys "<u8", rows as dtype))``.
+    bucket feeds: ``((shard, shards), (source, row keys "<u8", rows))``, the rows
+    as pieces of exchange files (``_by_reference``, the common case), as a range
+    of this bucket's own rows file, or as bytes (no exchange folder).
     The bucket's ``(source, (documents, tokens, packed tokens, dropped tokens, rows))``
     goes to ``summary/pack-<hash of source and bucket>.json`` for the driver.
     """
@@ -384,6 +444,15 @@ class PackBucket(beam.DoFn):
 
     def process(self, element, thresholds=None):
         (source, bucket), batches = element
+        batches = list(batches)
+        if self.exchange is not None:
+            meta = _section_meta(batches, thresholds or {}, self.dtype)
+            if meta is not None:
+                keys, lengths, files, where, offsets = meta
+                order = np.argsort(keys, kind="stable")
+                if len(keys) < 2 or (np.diff(keys[order]) != 0).all():
+                    yield from self._by_reference(source, bucket, lengths[order], files, where[order], offsets[order])
+                    return
         keys, groups, lengths, tokens, starts = _unpack_batches(batches, thresholds or {}, self.dtype)
         order = np.argsort(keys, kind="stable")
         canary = any(len(g) == 3 and tuple(g[:2]) == canary_plant._CANARY_GROUP for g in groups)
@@ -419,11 +488,45 @@ class PackBucket(beam.DoFn):
         stats = (len(pieces), len(stream), rows * self.seq_len, len(stream) - rows * self.seq_len, rows)
         write_atomically(f"{self.summary}/pack-{name}.json", json.dumps([source, stats]).encode())
 
+    def _row_keys(self, source: str, bucket: int, rows: int):
+        row_keys = np.array([int(sort_key(self.seed, f"{source}/{bucket}", i), 16) for i in range(rows)], np.uint64)
+        return row_keys, (row_keys >> np.uint64(16)) % np.uint64(self.num_shards)
+
+    def _by_reference(self, source: str, bucket: int, lengths, files, where, offsets):
+        """The common case, from sort keys and lengths alone: each shard gets, for its rows of this
+        bucket, where their tokens lie in ReadEncode's exchange files (pieces, see ``_row_pieces``);
+        WriteShardFn gathers them. No token is read or copied here."""
+        itemsize = np.dtype(self.dtype).itemsize
+        (row, piece_file, piece_at, piece_len), rows = _row_pieces(lengths, offsets, where, self.seq_len, itemsize)
+        row_keys, shards = self._row_keys(source, bucket, rows)
+        if rows:
+            by_shard = np.argsort(shards, kind="stable")  # rows ordered by shard, then by row
+            ordered = shards[by_shard]
+            piece_order = np.argsort(shards[row], kind="stable")  # pieces likewise (they are in row order)
+            piece_shard = shards[row][piece_order]
+            bounds = np.flatnonzero(np.diff(ordered)) + 1
+            for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), rows]):
+                shard = int(ordered[start])
+                a, b = np.searchsorted(piece_shard, [shard, shard + 1])
+                mine = piece_order[a:b]
+                used = np.unique(piece_file[mine])  # this shard's files only, renumbered
+                yield (shard, self.num_shards), (source, row_keys[by_shard[start:stop]].astype("<u8").tobytes(),
+                                                 tuple(files[i] for i in used.tolist()),
+                                                 np.searchsorted(used, piece_file[mine]).astype("<i4").tobytes(),
+                                                 piece_at[mine].astype("<i8").tobytes(),
+                                                 piece_len[mine].astype("<i8").tobytes())
+        total = int(lengths.sum())
+        stats = (len(lengths), total, rows * self.seq_len, total - rows * self.seq_len, rows)
+        name = hashlib.sha256(f"{source}\x00{bucket}".encode()).hexdigest()[:16]
+        write_atomically(f"{self.summary}/pack-{name}.json", json.dumps([source, stats]).encode())
+
 
 class WriteShardFn(beam.DoFn):
     """All rows of one shard, sorted by key, → ``mixtures.shards.write_shard``.
 
-    A part is ``(source, row keys, rows)`` as bytes, or ``(source, exchange file,
+    A part is ``(source, row keys, rows)`` as bytes, ``(source, row keys, files,
+    piece files, piece byte offsets, piece tokens)``: the rows as pieces of
+    ReadEncode's exchange files, gathered here, or ``(source, exchange file,
     rows in it, first row, rows)``: a range of a pack step's exchange file.
     Its manifest entry and rows per source go to ``summary/shard-NNNNN.json`` for the driver.
     """
@@ -434,6 +537,22 @@ class WriteShardFn(beam.DoFn):
     def _load(self, part):
         if len(part) == 3:
             return part
+        if len(part) == 6:  # (source, row keys, files, pieces: file, byte offset, tokens) from PackBucket._by_reference
+            source, keys, files, piece_file, piece_at, piece_len = part
+            maps = []
+            for path in files:
+                with open(path, "rb") as f:
+                    maps.append(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+            pieces = [np.frombuffer(maps[i], self.dtype, count=n, offset=at) for i, at, n in
+                      zip(np.frombuffer(piece_file, "<i4").tolist(), np.frombuffer(piece_at, "<i8").tolist(),
+                          np.frombuffer(piece_len, "<i8").tolist())]
+            rows = np.concatenate(pieces).tobytes() if pieces else b""
+            del pieces
+            for m in maps:
+                m.close()
+            if len(rows) != np.dtype(self.dtype).itemsize * self.seq_len * (len(keys) // 8):
+                raise RuntimeError(f"{source}: the pieces of {len(keys) // 8} rows do not fill them")
+            return source, keys, rows
         source, path, total, start, count = part
         width = np.dtype(self.dtype).itemsize * self.seq_len
         with open(path, "rb") as f:
@@ -469,8 +588,8 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     ``dtype`` is the tokens' dtype between steps (``token_dtype``). Two
     shuffles: packing batches by bucket, then rows by shard. Neither carries
     tokens: ReadEncode writes each curated file's batches to one file in
-    ``output/_exchange/`` and Pack each bucket's rows to another, and the
-    shuffles move (file, offset, count) references to them. On the
+    ``output/_exchange/``, Pack lays out rows as pieces of those files from
+    the copies' keys and lengths, and WriteShard gathers them. On the
     DirectRunner with worker processes every shuffled byte passes through
     the runner process, twice per shuffle; through files, the steps read
     what they need from the page cache (the output folder is local anyway).
