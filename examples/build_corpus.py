@@ -31,7 +31,10 @@ Outputs:
                                               3,000 train paragraphs per language,
                                               8,000 for en, plus short train lines;
                                               mk and hr also from translation
-                                              catalogs: CATALOG_DEBS, Django)
+                                              catalogs: CATALOG_DEBS, Django; the
+                                              other 29 languages get up to 1,500
+                                              training-only UI catalog records:
+                                              UI_CATALOG_DEBS, Django)
 """
 from __future__ import annotations
 
@@ -145,6 +148,43 @@ CATALOG_DEBS = {  # Debian package -> (version, lang)
     "libreoffice-l10n-mk": ("4:7.4.7-1+deb12u14", "mk"),
 }
 CATALOG_SDIST = ("Django", "django-5.2.19")  # PYPI_SDISTS key, top directory
+
+# UI catalogs for every other language (training split only; nothing of them
+# is held out, so examples/langid/heldout.jsonl.zst stays as it was).  Without
+# them only mk and hr had user-interface messages in training, and the model
+# learned "UI-message style Cyrillic = mk".  Same three sources and versions
+# as mk/hr; English is the catalogs' source strings (LibreOffice msgids from
+# libreoffice-l10n-en-gb, Django's en catalog msgids, and the en-US Fluent
+# files the Firefox language packs ship).
+UI_CATALOG_CAP = 1500  # catalog records per language in the training split
+LIBREOFFICE_VERSION = "4:7.4.7-1+deb12u14"
+FIREFOX_VERSION = "153.8.0esr-1~deb12u1"
+UI_LIBREOFFICE = {  # lang -> libreoffice-l10n-<suffix> packages
+    "ar": ("ar",), "bg": ("bg",), "ca": ("ca",), "cs": ("cs",), "da": ("da",), "de": ("de",), "el": ("el",),
+    "en": ("en-gb",), "es": ("es",), "fa": ("fa",), "fi": ("fi",), "fr": ("fr",), "hu": ("hu",), "id": ("id",),
+    "it": ("it",), "ja": ("ja",), "ko": ("ko",), "nb": ("nb",), "nl": ("nl",), "pl": ("pl",), "pt": ("pt-br",),
+    "ro": ("ro",), "ru": ("ru",), "sr": ("sr",), "sv": ("sv",), "tr": ("tr",), "uk": ("uk",), "vi": ("vi",),
+    "zh": ("zh-cn", "zh-tw"),
+}
+UI_FIREFOX = {  # lang -> firefox-esr-l10n-<suffix> packages (none for en: the packs are translations)
+    "ar": ("ar",), "bg": ("bg",), "ca": ("ca",), "cs": ("cs",), "da": ("da",), "de": ("de",), "el": ("el",),
+    "es": ("es-es",), "fa": ("fa",), "fi": ("fi",), "fr": ("fr",), "hu": ("hu",), "id": ("id",), "it": ("it",),
+    "ja": ("ja",), "ko": ("ko",), "nb": ("nb-no",), "nl": ("nl",), "pl": ("pl",), "pt": ("pt-br",), "ro": ("ro",),
+    "ru": ("ru",), "sr": ("sr",), "sv": ("sv-se",), "tr": ("tr",), "uk": ("uk",), "vi": ("vi",),
+    "zh": ("zh-cn", "zh-tw"),
+}
+UI_DJANGO = {  # lang -> django/conf/locale/<dir> (and the contrib apps' same dirs)
+    "ar": ("ar",), "bg": ("bg",), "ca": ("ca",), "cs": ("cs",), "da": ("da",), "de": ("de",), "el": ("el",),
+    "en": ("en",), "es": ("es",), "fa": ("fa",), "fi": ("fi",), "fr": ("fr",), "hu": ("hu",), "id": ("id",),
+    "it": ("it",), "ja": ("ja",), "ko": ("ko",), "nb": ("nb",), "nl": ("nl",), "pl": ("pl",), "pt": ("pt_BR",),
+    "ro": ("ro",), "ru": ("ru",), "sr": ("sr",), "sv": ("sv",), "tr": ("tr",), "uk": ("uk",), "vi": ("vi",),
+    "zh": ("zh_Hans", "zh_Hant"),
+}
+UI_CATALOG_DEBS = dict(sorted(
+    [(f"libreoffice-l10n-{s}", (LIBREOFFICE_VERSION, lang)) for lang, sfx in UI_LIBREOFFICE.items() for s in sfx]
+    + [(f"firefox-esr-l10n-{s}", (FIREFOX_VERSION, lang)) for lang, sfx in UI_FIREFOX.items() for s in sfx]))
+# Test splits no training record may equal or lie inside (after norm_para).
+LANGID_TEST_SPLITS = ("heldout", "fresh", "fresh2")
 
 
 @dataclass(frozen=True)
@@ -347,6 +387,8 @@ def all_debs() -> dict[str, str]:
     debs[INSTALL_GUIDE[0]] = INSTALL_GUIDE[1]
     debs.update(CODE_DEBS)
     for name, (ver, _lang) in CATALOG_DEBS.items():
+        debs[name] = ver
+    for name, (ver, _lang) in UI_CATALOG_DEBS.items():
         debs[name] = ver
     return dict(sorted(debs.items()))
 
@@ -753,7 +795,7 @@ def clean_message(msgid: str, msgstr: str, lang: str, english_words: frozenset[s
     three letters or more in ``english_words``), or Fluent select expressions.  Markup, accelerator marks (~ and _) and placeholders
     (%s, %(name)s, {name}, { $var }, $(ARG1), %PRODUCTNAME) are removed."""
     s = msgstr
-    if not s.strip() or s.strip() == msgid.strip() or "->" in s:
+    if not s.strip() or (lang != "en" and s.strip() == msgid.strip()) or "->" in s:
         return None
     s = s.replace("\\n", " ").replace("\\t", " ")
     s = re.sub(r"<[^<>]*>", " ", s)
@@ -763,7 +805,7 @@ def clean_message(msgid: str, msgstr: str, lang: str, english_words: frozenset[s
     s = re.sub(r"%\([\w.-]+\)[a-z]|%\d+\$[sSdu]|%\w+%?|\$\([A-Z0-9_]+\)|\$\w+\$?", " ", s)
     s = s.replace("~", "").replace("_", "")
     s = " ".join(s.split())
-    if lang not in NON_LATIN:
+    if lang not in NON_LATIN and lang != "en":
         # Language packs fill untranslated messages with the English ones.
         words = re.findall(r"[A-Za-z']+", s)
         hits = sum(1 for w in words if w.lower() in EN_MARKERS or w.lower() in EN_UI_WORDS)
@@ -787,25 +829,36 @@ def english_vocabulary(docs: list[Doc], min_count: int = 5) -> frozenset[str]:
     return frozenset(w for w, c in counts.items() if c >= min_count)
 
 
-def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset()) -> list[Doc]:
+def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset(), debs: dict | None = None,
+                 django_dirs: dict[str, tuple[str, ...]] | None = None, name_: str = "catalogs",
+                 en_us_members: bool = False) -> list[Doc]:
     """One document per translation catalog file (CATALOG_DEBS and the
-    CATALOG_LANGS catalogs of CATALOG_SDIST), one paragraph per message.
+    CATALOG_LANGS catalogs of CATALOG_SDIST, or ``debs`` and the
+    ``django_dirs`` locale directories), one paragraph per message.
     ``english_words`` (from ``english_vocabulary``) catches untranslated
-    English messages in Latin-script catalogs."""
+    English messages in Latin-script catalogs.  For ``en`` the messages are
+    the source strings (msgids; the language packs' en-US Fluent files)."""
     import zipfile
 
+    if debs is None:
+        debs = CATALOG_DEBS
+    if django_dirs is None:
+        django_dirs = {lang: (lang,) for lang in CATALOG_LANGS}
+    locale_lang = {d: lang for lang, dirs in django_dirs.items() for d in dirs}
     docs = []
 
     def add(origin: str, lang: str, pairs: list[tuple[str, str]]) -> None:
         texts = []
         for msgid, msgstr in pairs:
+            if lang == "en" and msgid:  # the source string
+                msgid, msgstr = "", msgid
             t = clean_message(msgid, msgstr, lang, english_words)
             if t:
                 texts.append(tidy(t, lang))
         if texts:
-            docs.append(Doc("catalogs", origin, 0, lang, "\n\n".join(texts)))
+            docs.append(Doc(name_, origin, 0, lang, "\n\n".join(texts)))
 
-    for pkg, (_ver, lang) in CATALOG_DEBS.items():
+    for pkg, (_ver, lang) in debs.items():
         root = deb_root(cache, pkg)
         for f in sorted(root.rglob("*")):
             if not f.is_file() or f.is_symlink():
@@ -816,7 +869,8 @@ def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset()) -> li
             elif f.suffix == ".xpi":  # a Firefox language pack (zip)
                 with zipfile.ZipFile(f) as z:
                     for member in sorted(z.namelist()):
-                        if member.rsplit("/", 1)[-1].startswith("enUS-"):
+                        en_us = member.rsplit("/", 1)[-1].startswith("enUS-")
+                        if en_us and not en_us_members:
                             continue  # strings shipped in English (en-US) inside the language pack
                         if member.endswith(".ftl"):
                             # Fluent ids are not the English text, so no copy check.
@@ -825,17 +879,21 @@ def catalog_docs(cache: Path, english_words: frozenset[str] = frozenset()) -> li
                             pairs = [("", v) for _k, v in properties_messages(z.read(member).decode("utf-8"))]
                         else:
                             continue
-                        add(f"{origin}!/{member}", lang, pairs)
+                        add(f"{origin}!/{member}", "en" if en_us else lang, pairs)
     name, top = CATALOG_SDIST
     with tarfile.open(cache / "pypi" / PYPI_SDISTS[name][1]) as tar:
         for m in sorted(tar.getmembers(), key=lambda m: m.name):
             parts = m.name.split("/")
             if not m.isfile() or not m.name.startswith(f"{top}/django/") or not m.name.endswith(".po"):
                 continue
-            if len(parts) < 4 or parts[-3] not in CATALOG_LANGS or parts[-2] != "LC_MESSAGES":
+            if len(parts) < 4 or parts[-3] not in locale_lang or parts[-2] != "LC_MESSAGES":
                 continue
             text = tar.extractfile(m).read().decode("utf-8")
-            add(f"{name.lower()}/{m.name}", parts[-3], po_messages(text))  # <PyPI name>/<path in the sdist>
+            lang = locale_lang[parts[-3]]
+            pairs = po_messages(text)
+            if lang == "en":  # the en catalogs leave msgstr empty: their msgids are the source strings
+                pairs = [(msgid, msgid) for msgid, _s in pairs]
+            add(f"{name.lower()}/{m.name}", lang, pairs)  # <PyPI name>/<path in the sdist>
     return docs
 
 
@@ -938,7 +996,91 @@ def english_left_in(p: str, lang: str, english_words: frozenset[str]) -> bool:
     return hits >= 3 and hits >= 0.6 * len(words)
 
 
-def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = frozenset()) -> dict:
+def read_langid_split(path: Path) -> list[dict]:
+    data = zstandard.ZstdDecompressor().decompress(path.read_bytes(), max_output_size=1 << 31)
+    return [json.loads(ln) for ln in data.decode("utf-8").splitlines()]
+
+
+def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys: set[str],
+                       test_texts: list[str], english_words: frozenset[str]) -> tuple[list[dict], dict]:
+    """Training records from the UI catalogs (``UI_CATALOG_DEBS`` and Django):
+    one paragraph per message, the same ``langid_ok`` and ``english_left_in``
+    rules as mk/hr's catalog records, then up to UI_CATALOG_CAP a language,
+    spread across files: files in sha256 order of their origin, each file's
+    messages in sha256 order, one message a file per round.  Dropped: a text
+    already taken (``taken_keys``), a message found in more than one
+    language's catalogs (an untranslated copy; ``other_catalogs`` are mk/hr's),
+    and one equal to or inside a text of ``test_texts`` (held-out, fresh,
+    fresh2) or holding one of them, all after ``norm_para``."""
+    def joined(p: str, lang: str) -> str:
+        return " ".join(ln.strip() for ln in p.split("\n")) if lang not in ("ja", "zh") else "".join(
+            ln.strip() for ln in p.split("\n"))
+
+    langs_of: dict[str, set[str]] = {}
+    for d in list(ui_docs) + list(other_catalogs):
+        for p in paragraphs(d.text):
+            langs_of.setdefault(norm_para(joined(p, d.lang)), set()).add(d.lang)
+    test_keys = {norm_para(t) for t in test_texts}
+    test_blob = "\x00".join(sorted(test_keys))
+    # and the other way round: a test text inside a message (by each test text's first m characters)
+    m = min((len(k) for k in test_keys if k), default=1)
+    by_head: dict[str, list[str]] = {}
+    for k in sorted(test_keys):
+        if k:
+            by_head.setdefault(k[:m], []).append(k)
+
+    def holds_test_text(key: str) -> bool:
+        return any(t in key for i in range(len(key) - m + 1) for t in by_head.get(key[i:i + m], ()))
+    files: dict[str, dict[str, dict[str, str]]] = {}
+    drops = {"duplicate": 0, "english_left_in": 0, "several_languages": 0, "test_overlap": 0}
+    for d in sorted(ui_docs, key=lambda d: (d.lang, d.origin, d.part)):
+        for p in paragraphs(d.text):
+            p = joined(p, d.lang)
+            if not langid_ok(p, d.lang):
+                continue
+            key = norm_para(p)
+            files.setdefault(d.lang, {}).setdefault(d.origin, {}).setdefault(key, p)
+    out: list[dict] = []
+    per_lang: dict[str, dict[str, int]] = {}
+    for lang in sorted(files):
+        queues = []
+        for o in sorted(files[lang], key=sha):
+            queues.append([(o, p, k) for k, p in sorted(files[lang][o].items(), key=lambda kp: sha(o + "\n" + kp[1]))])
+        used: set[str] = set()
+        took: list[dict] = []
+        pos = [0] * len(queues)
+        while len(took) < UI_CATALOG_CAP and any(pos[i] < len(q) for i, q in enumerate(queues)):
+            for i, q in enumerate(queues):
+                if len(took) >= UI_CATALOG_CAP:
+                    break
+                while pos[i] < len(q):
+                    o, p, key = q[pos[i]]
+                    pos[i] += 1
+                    if key in used or key in taken_keys:
+                        drops["duplicate"] += 1
+                        continue
+                    used.add(key)
+                    if english_left_in(p, lang, english_words):
+                        drops["english_left_in"] += 1
+                        continue
+                    if len(langs_of.get(key, ())) > 1:
+                        drops["several_languages"] += 1
+                        continue
+                    if key in test_keys or key in test_blob or holds_test_text(key):
+                        drops["test_overlap"] += 1
+                        continue
+                    took.append({"text": p, "lang": lang, "origin": o})
+                    break
+        took.sort(key=lambda r: (r["origin"], sha(r["text"])))
+        out.extend(took)
+        per_lang[lang] = {"records": len(took), "files": len({r["origin"] for r in took})}
+        for src in ("libreoffice", "firefox", "django"):
+            per_lang[lang][src] = sum(1 for r in took if r["origin"].startswith(src))
+    return out, {"per_lang": per_lang, "drops": drops}
+
+
+def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = frozenset(),
+                 ui_docs: list[Doc] = (), test_texts: list[str] = ()) -> dict:
     """Paragraph records split by origin file: whole files go to one split.
 
     The held-out split is chosen exactly as it always was (same paragraphs,
@@ -1037,6 +1179,14 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
         rs = sorted(short[lang].values(), key=lambda r: sha(r["origin"] + "\n" + r["text"]))[:LANGID_SHORT_CAP]
         rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
         train.extend(rs)
+    ui_stats: dict = {"per_lang": {}, "drops": {}}
+    if ui_docs:  # training only, after everything above, so none of it changes
+        taken = seen | held_keys | {norm_para(r["text"]) for r in train}
+        ui_recs, ui_stats = select_ui_catalogs(
+            [d for d in ui_docs if d.lang in held_origins_all], [d for d in pools if d.name == "catalogs"],
+            taken, [r["text"] for r in held] + list(test_texts), english_words)
+        train.extend(ui_recs)
+        LOG.info("langid: %d UI catalog training records; dropped %s", len(ui_recs), ui_stats["drops"])
     train.sort(key=lambda r: (r["lang"], r["origin"], sha(r["text"])))
     for lang in held_origins_all:
         stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
@@ -1048,7 +1198,7 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
         sizes[split] = write_zst_jsonl(out / "langid" / f"{split}.jsonl.zst", recs_)
     LOG.info("langid: %d train, %d heldout paragraphs in %d languages", len(train), len(held), len(stats))
     return {"per_lang": stats, "sizes": sizes, "train": len(train), "heldout": len(held),
-            "dropped_english": dropped_english}
+            "dropped_english": dropped_english, "ui": ui_stats}
 
 
 def open_archive_members(cache: Path, proj: CodeProject) -> list[tuple[str, bytes]]:
@@ -1138,6 +1288,14 @@ def render_tables(prose: list[dict], code: list[dict], langid: dict) -> str:
               "| lang | train | heldout | heldout dropped as English left in |", "|---|---|---|---|"]
     dropped = langid.get("dropped_english", {})
     lines += [f"| {k} | {a} | {b} | {dropped.get(k, 0)} |" for k, (a, b) in sorted(langid["per_lang"].items())]
+    ui = langid.get("ui", {})
+    if ui.get("per_lang"):
+        lines += ["", "### UI catalog records in the language-ID training split (not mk, hr)", "",
+                  "| lang | records | catalog files | LibreOffice | Firefox ESR | Django |", "|---|---|---|---|---|---|"]
+        lines += [f"| {k} | {v['records']} | {v['files']} | {v['libreoffice']} | {v['firefox']} | {v['django']} |"
+                  for k, v in sorted(ui["per_lang"].items())]
+        lines += ["", "Messages dropped while selecting them (sha256 order, up to the cap): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ui["drops"].items()) + "."]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -1176,9 +1334,17 @@ def main(argv: list[str] | None = None) -> int:
         args.cache.mkdir(parents=True, exist_ok=True)
         fetch(args.cache, args.offline)
         out = args.out
-        for old in (out / "corpus", out / "langid"):
-            for f in old.rglob("*.jsonl.zst") if old.exists() else []:
-                f.unlink()
+        # The fresh test splits are built by their own scripts; training must not overlap them.
+        test_texts = []
+        for split in LANGID_TEST_SPLITS[1:]:
+            path = out / "langid" / f"{split}.jsonl.zst"
+            if not path.exists():
+                raise BuildError(f"{path} is missing (training records are checked against it)")
+            test_texts.extend(r["text"] for r in read_langid_split(path))
+        for f in sorted((out / "corpus").rglob("*.jsonl.zst")) if (out / "corpus").exists() else []:
+            f.unlink()
+        for split in ("train", "heldout"):
+            (out / "langid" / f"{split}.jsonl.zst").unlink(missing_ok=True)
         sources = [
             ("books", "manpages", manpage_docs),
             ("books", "debian-handbook", handbook_docs),
@@ -1194,7 +1360,9 @@ def main(argv: list[str] | None = None) -> int:
             pool.extend(d for d in docs if len(d.text) <= 200_000)
         english_words = english_vocabulary(pool)
         pool.extend(catalog_docs(args.cache, english_words))  # language ID only, not the corpus
-        langid_stats = build_langid(out, pool, english_words)
+        ui_docs = catalog_docs(args.cache, english_words, debs=UI_CATALOG_DEBS, django_dirs=UI_DJANGO,
+                               name_="ui-catalogs", en_us_members=True)
+        langid_stats = build_langid(out, pool, english_words, ui_docs=ui_docs, test_texts=test_texts)
         code_stats = build_code(args.cache, out)
         update_sources_md(out / "SOURCES.md", render_tables(prose_stats, code_stats, langid_stats))
     except BuildError as exc:
