@@ -192,6 +192,32 @@ def largest_first(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str,
     return sorted(items, key=lambda it: (-sizes[it[2]], it))
 
 
+def dealt_in_turn(items: Iterable, cost: Mapping, workers: int) -> list:
+    """Work items ordered so that dealing them to ``workers`` in turn gives each about the same ``cost``.
+
+    The DirectRunner's multi-process mode deals a stage's input to its workers
+    in turn (item *i* to worker *i* mod W). Items go largest first, a round of
+    W at a time; in each round the largest goes to the least loaded worker so
+    far, so every worker gets as many items as in a plain deal and the loads
+    stay within about one small item of each other. The order in which items
+    arrive changes no output of the jobs that use it, only how long they take.
+    """
+    items = sorted(items, key=lambda it: (-cost[it], it))
+    if workers <= 1 or len(items) <= workers:
+        return items
+    loads = [0.0] * workers
+    bins: list[list] = [[] for _ in range(workers)]
+    for first in range(0, len(items), workers):
+        least = sorted(range(workers), key=lambda b: (loads[b], b))
+        for item, b in zip(items[first:first + workers], least):
+            bins[b].append(item)
+            loads[b] += cost[item]
+    # A short last round went to the first bins in `least`: those deal first in every round.
+    most = max(len(b) for b in bins)
+    turn = [b for b in range(workers) if len(bins[b]) == most] + [b for b in range(workers) if len(bins[b]) < most]
+    return [bins[b][j] for j in range(most) for b in turn if j < len(bins[b])]
+
+
 # ---------------------------------------------------------------------------
 # Encoding in batches, SentencePiece loaded once per worker
 # ---------------------------------------------------------------------------

@@ -77,10 +77,11 @@ from pipeline.sample import (
     EncodeBatches,
     count_tokens,
     curated_items,
-    largest_first,
+    dealt_in_turn,
     list_curated,
     read_curated_file,
     sort_key,
+    text_bytes,
     token_table,
     unit_hash,
 )
@@ -604,7 +605,7 @@ def build_tokenize_pipeline(p, items, rates, buckets, num_shards: int, model_pat
     tags = (["coins"] if fractional else []) + (["docs"] if canaries is not None else [])
     read = (
         p
-        # In the order given (run_tokenize: largest file first); Create reshuffles, spreading files over workers.
+        # In the order given (run_tokenize: dealt_in_turn); Create reshuffles, spreading files over workers.
         | "Files" >> beam.Create(list(items))
         | "ReadEncode" >> beam.ParDo(ReadEncode(model_path, rates, buckets, seed, cfg.batch_size, dtype,
                                                 with_docs=canaries is not None, exchange=exchange)
@@ -672,6 +673,35 @@ def bucket_counts(plan: Plan, bucket_tokens: int) -> dict[str, int]:
     return {sp.name: max(1, math.ceil(sp.planned / bucket_tokens)) for sp in plan.sources}
 
 
+def encode_costs(items, plan: Plan, rates: dict) -> dict:
+    """Work item ``(folder, lang, path)`` → its estimated tokens: text bytes × its (source, lang)'s tokens per byte.
+
+    Encoding time follows tokens more closely than text: code has more tokens
+    per byte than prose (0.30 against 0.25 in the 96 MB benchmark) and costs
+    more per byte to encode (about 116 against 86 ns).
+    """
+    sizes = {it: text_bytes(it[2]) for it in items}
+    tokens = {(sp.name, lp.lang): lp.available for sp in plan.sources for lp in sp.languages}
+    group = {it: (rates[(it[0], it[1])][0], it[1]) for it in items}
+    text: dict = {}
+    for it in items:
+        text[group[it]] = text.get(group[it], 0) + sizes[it]
+    overall = sum(tokens.get(g, 0) for g in text) / max(1, sum(text.values())) or 1.0
+    per_byte = {g: tokens[g] / n if tokens.get(g) and n else overall for g, n in text.items()}
+    return {it: sizes[it] * per_byte[group[it]] for it in items}
+
+
+def dealt_workers(options) -> int:
+    """How many workers the runner deals the work items to in turn: DirectRunner processes, else 1 (no deal)."""
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    runner = options.view_as(StandardOptions).runner
+    direct = options.view_as(DirectOptions)
+    if (runner is None or "DirectRunner" in str(runner)) and direct.direct_running_mode == "multi_processing":
+        return direct.direct_num_workers or os.cpu_count() or 1
+    return 1
+
+
 def plan_for(recipe: Recipe, curated_dir: str, model_path: str, options, cache_dir: str | None = None) -> Plan:
     """Counts tokens (cached) and makes the recipe's plan."""
     counts = count_tokens(curated_dir, model_path, options, cache_dir)
@@ -702,7 +732,8 @@ def run_tokenize(recipe: Recipe, curated_dir: str, model_path: str, output: str,
         log.warning("plan: %s", warning)
     rates = group_rates(plan)
     files = list_curated(curated_dir)
-    items = largest_first(curated_items(files, rates))
+    items = curated_items(files, rates)
+    items = dealt_in_turn(items, encode_costs(items, plan, rates), dealt_workers(options))
     buckets = bucket_counts(plan, cfg.bucket_tokens)
     num_shards = shard_count(plan, recipe.seq_len, cfg.examples_per_shard)
     output = os.path.abspath(output)

@@ -255,3 +255,21 @@ def test_toxicity_levels_become_control_ids_only_when_asked(tmp_path):
     counter = EncodeBatches(model, lengths_only=True)
     counter.setup()
     assert [n for *_, n in counter.process([("web", "a", marked["a"])])] == [len(ids_a)]
+
+
+def test_dealt_in_turn_balances_the_turn_by_turn_deal():
+    from pipeline.sample import dealt_in_turn
+
+    cost = {f"f{i}": c for i, c in enumerate([7.4, 6.6, 6.6, 6.3, 6.1, 5.9, 5.9, 5.7, 5.5, 5.4, 5.3, 5.3, 5.3, 5.3, 5.3, 5.2])}
+    for workers in (2, 3, 5):
+        order = dealt_in_turn(cost, cost, workers)
+        assert sorted(order) == sorted(cost)
+        loads = [sum(cost[it] for it in order[k::workers]) for k in range(workers)]
+        plain = sorted(cost, key=lambda it: -cost[it])
+        plain_loads = [sum(cost[it] for it in plain[k::workers]) for k in range(workers)]
+        assert max(loads) - min(loads) <= max(plain_loads) - min(plain_loads)
+        assert max(loads) - min(loads) <= max(cost.values())
+        counts = [len(order[k::workers]) for k in range(workers)]
+        assert max(counts) - min(counts) <= 1
+    assert dealt_in_turn(cost, cost, 1) == sorted(cost, key=lambda it: (-cost[it], it))
+    assert dealt_in_turn(["a"], {"a": 1}, 4) == ["a"]
