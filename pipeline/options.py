@@ -5,7 +5,10 @@ everything after ``--`` to Beam unchanged, so any Beam option works. For
 Dataflow the options are checked with Beam's own validator before anything is
 submitted, so a missing ``--region`` or a bad bucket is a one-line error.
 
-Local runs with more than one worker get bounded bundles
+``--runner DirectRunner`` (the default) runs on
+``pipeline.direct_runner.LocalDirectRunner``, Beam's DirectRunner without its
+attempt to download and use the PrismRunner. Local runs with more than one
+worker get bounded bundles
 (``pipeline.local_runner``): Beam's multi-process DirectRunner would hand each
 worker 1/workers of every stage's input as one bundle, so worker memory would
 grow with the corpus; palmkit caps a bundle's encoded input at
@@ -25,6 +28,7 @@ from apache_beam.options.pipeline_options import (
 )
 
 DATAFLOW_RUNNERS = ("DataflowRunner", "TestDataflowRunner")
+LOCAL_RUNNER = "pipeline.direct_runner.LocalDirectRunner"  # pipeline.direct_runner.RUNNER_PATH, without importing the runner here
 MALLOC_MMAP_THRESHOLD = 1 << 20
 
 
@@ -57,7 +61,9 @@ def build_options(runner: str = "DirectRunner", workers: int | None = None, beam
     if not any(a.startswith("--default_sdk_harness_log_level") for a in args):
         args.append(f"--default_sdk_harness_log_level={worker_log_level}")
     options = PipelineOptions(args)
-    options.view_as(StandardOptions).runner = runner
+    # "DirectRunner" runs on pipeline.direct_runner.LocalDirectRunner: Beam's
+    # DirectRunner without its attempt to download and use the PrismRunner.
+    options.view_as(StandardOptions).runner = LOCAL_RUNNER if runner == "DirectRunner" else runner
     if runner in ("DirectRunner", "PrismRunner") or runner.endswith("DirectRunner"):
         direct = options.view_as(DirectOptions)
         n = workers if workers is not None else (os.cpu_count() or 1)

@@ -12,7 +12,8 @@ GOOD = ["--project", "palmkit-test-project", "--region", "us-central1", "--temp_
 
 def test_direct_runner_multi_processing():
     opts = build_options("DirectRunner", workers=2)
-    assert opts.view_as(StandardOptions).runner == "DirectRunner"
+    # Beam's DirectRunner without the PrismRunner attempt (pipeline/direct_runner.py).
+    assert opts.view_as(StandardOptions).runner == "pipeline.direct_runner.LocalDirectRunner"
     assert opts.view_as(DirectOptions).direct_num_workers == 2
     assert opts.view_as(DirectOptions).direct_running_mode == "multi_processing"
 
