@@ -142,13 +142,6 @@ def test_same_bytes_on_one_and_two_workers(corpus, in_memory_run, tmp_path):
     assert not records(_files(other)) & records(outputs[0])
 
 
-def test_token_dtype_is_the_narrowest_that_holds_the_vocabulary():
-    from pipeline.tokenize import token_dtype
-
-    assert token_dtype(8000) == token_dtype(65536) == "<u2"
-    assert token_dtype(65537) == token_dtype(256_000) == "<i4"
-
-
 def test_wide_tokens_between_steps_give_the_same_bytes(corpus, in_memory_run, tmp_path, monkeypatch):
     """A vocabulary over 65,536 pieces sends tokens as int32 between steps; the shards do not change."""
     import pipeline.tokenize as tokenize
@@ -254,52 +247,14 @@ def test_tokenizer_command_and_demo_stages(corpus, tmp_path, capsys):
     assert result["tokens"] == result["examples"] * load_recipe("demo").seq_len
 
 
-def test_partial_copy_threshold_takes_the_closest_prefix_in_coin_order():
-    from pipeline.tokenize import candidate_bound, partial_copy_threshold
-
-    coins = [(0.9, 100), (0.1, 30), (0.5, 50), (0.3, 20)]  # 200 tokens
-    # In coin order the running totals are 30, 50, 100, 200.
-    assert partial_copy_threshold(coins, 0.4) == 0.5  # 80 wanted: 100 is closest
-    assert partial_copy_threshold(coins, 0.2) == 0.1  # 40 wanted: 30 and 50 tie, the smaller prefix wins
-    assert partial_copy_threshold(coins, 1.5) == 0.5  # copy 1 supplies 100: 30 + 20 + 50
-    assert partial_copy_threshold(coins, 2.0) == -1.0  # whole copies only
-    assert partial_copy_threshold(coins, 0.01) == -1.0  # 2 tokens: keeping nothing is closest
-    assert candidate_bound(2.0, 100) == -1.0
-    assert candidate_bound(0.3, None) == 1.0 and candidate_bound(0.3, 20) == 1.0
-    assert 0.3 < candidate_bound(0.3, 10_000_000) < 0.31  # a large group ships few extra candidates
-
-
-def test_row_pieces_cut_the_joined_copies_into_rows():
-    """Pack lays rows out from lengths alone; gathering its pieces gives the rows of the joined copies."""
-    from pipeline.tokenize import _row_pieces
-
-    rng = np.random.default_rng(7)
-    for seq_len in (1, 5, 64):
-        lengths = rng.integers(1, 150, 40)
-        tokens = [rng.integers(0, 9000, n).astype("<u2") for n in lengths]
-        # Each copy in one of two "files", at a byte offset there.
-        files = [np.concatenate(tokens[0::2]).tobytes(), np.concatenate(tokens[1::2]).tobytes()]
-        where = np.arange(40) % 2
-        offsets = np.zeros(40, np.int64)
-        for f in (0, 1):
-            mine = np.flatnonzero(where == f)
-            offsets[mine] = 2 * (np.cumsum(lengths[mine]) - lengths[mine])
-        (row, pf, at, n), rows = _row_pieces(lengths, offsets, where, seq_len, 2)
-        stream = np.concatenate(tokens)
-        assert rows == len(stream) // seq_len
-        gathered = np.concatenate([np.frombuffer(files[f], "<u2", count=k, offset=a) for f, a, k in zip(pf, at, n)])
-        assert np.array_equal(gathered, stream[: rows * seq_len])
-        assert (np.bincount(row, weights=n, minlength=rows) == seq_len).all()
-
-
 def test_pack_reads_no_tokens_when_copies_are_in_exchange_files(corpus, tmp_path, monkeypatch):
     """Without canaries or repeated sort keys, packing works from keys and lengths (no _unpack_batches)."""
-    import pipeline.tokenize as tokenize
+    import pipeline.tokenize_steps as tokenize_steps
 
     def refuse(*args, **kwargs):
         raise AssertionError("tokens unpacked")
 
-    monkeypatch.setattr(tokenize, "_unpack_batches", refuse)
+    monkeypatch.setattr(tokenize_steps, "_unpack_batches", refuse)
     out = str(tmp_path / "by-reference")
     run_tokenize(demo_recipe(), corpus["root"], corpus["model"], out, _options(1),
                  cfg=TokenizeConfig(examples_per_shard=100), cache_dir=corpus["cache"])
