@@ -249,12 +249,12 @@ def test_tokenizer_command_and_demo_stages(corpus, tmp_path, capsys):
 
 def test_pack_reads_no_tokens_when_copies_are_in_exchange_files(corpus, tmp_path, monkeypatch):
     """Without canaries or repeated sort keys, packing works from keys and lengths (no _unpack_batches)."""
-    import pipeline.tokenize_steps as tokenize_steps
+    import pipeline.tokenize_pack as tokenize_pack
 
     def refuse(*args, **kwargs):
         raise AssertionError("tokens unpacked")
 
-    monkeypatch.setattr(tokenize_steps, "_unpack_batches", refuse)
+    monkeypatch.setattr(tokenize_pack, "_unpack_batches", refuse)
     out = str(tmp_path / "by-reference")
     run_tokenize(demo_recipe(), corpus["root"], corpus["model"], out, _options(1),
                  cfg=TokenizeConfig(examples_per_shard=100), cache_dir=corpus["cache"])
