@@ -90,7 +90,7 @@ def run(args) -> int:
     import json
     import os
 
-    from filters import langid
+    from filters import langid, langid_train
     from palmkit.errors import UsageError
 
     records = read_labelled(args.input)
@@ -98,7 +98,7 @@ def run(args) -> int:
         final = args.output
         tmp_bin = final + ".tmp.bin"
         try:
-            identifier = langid.train_model(
+            identifier = langid_train.train_model(
                 records, tmp_bin, epoch=args.epoch, dim=args.dim, minn=args.minn, maxn=args.maxn, bucket=args.bucket, seed=args.seed
             )
         except ValueError as exc:
@@ -108,7 +108,7 @@ def run(args) -> int:
         if args.quantize:
             tmp_ftz = final + ".tmp.ftz"
             try:
-                identifier = langid.quantize_model(tmp_bin, records, tmp_ftz, cutoff=args.cutoff, seed=args.seed)
+                identifier = langid_train.quantize_model(tmp_bin, records, tmp_ftz, cutoff=args.cutoff, seed=args.seed)
             finally:
                 os.remove(tmp_bin)
             os.replace(tmp_ftz, final)
