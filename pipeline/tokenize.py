@@ -49,7 +49,9 @@ complete run. ``run_demo_stages`` chains tokenizer training, the plan and this
 job for ``palmkit demo``.
 
 This module holds the config and the driver (plan, work items, buckets,
-shard count, manifest); the Beam steps are in ``pipeline.tokenize_steps``.
+shard count, manifest); the Beam steps are in ``pipeline.tokenize_steps``
+(reading, sampling, encoding, and the pipeline itself) and
+``pipeline.tokenize_pack`` (packing rows and writing shards).
 """
 
 from __future__ import annotations
