@@ -48,7 +48,6 @@ Rebuild (offline, from the download cache):
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -56,13 +55,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import zstandard
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_corpus as bc  # noqa: E402
+import build_langid_fresh as blf  # noqa: E402
+from build_langid_fresh import MODEL_LANGS, read_split  # noqa: E402
 
 LOG = logging.getLogger("build_langid_fresh2")
-MODEL_LANGS = ("ar bg ca cs da de el en es fa fi fr hr hu id it ja ko mk nb nl pl pt ro ru sr sv tr uk vi zh").split()
 FRESH_CAP = 300
 PER_FILE_CAP = 15
 POOL_MAX_CHARS = 200_000  # as build_corpus.main's language-ID pool
@@ -108,11 +106,6 @@ PACKAGES = {
     "xz-utils": "5.4.1-1+deb12u2",
 }
 LANG_ALIASES = {"no": "nb"}
-
-
-def read_split(path: Path) -> list[dict]:
-    data = zstandard.ZstdDecompressor().decompress(path.read_bytes(), max_output_size=1 << 30)
-    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
 
 
 def root_of(cache: Path, name: str) -> Path:
@@ -206,8 +199,6 @@ def english_vocabulary(cache: Path) -> frozenset[str]:
     """build_corpus's English vocabulary (the same documents: its rendered
     English man pages and the English handbook, installation guide,
     reference and fortunes), computed the way build_langid_fresh does."""
-    import build_langid_fresh as blf
-
     other: list[bc.Doc] = []
     for fn in (bc.handbook_docs, bc.install_guide_docs, bc.reference_docs, bc.fortune_docs):
         other.extend(d for d in fn(cache) if d.lang == "en" and len(d.text) <= POOL_MAX_CHARS)
