@@ -493,17 +493,23 @@ def render_man(path: Path) -> str | None:
     return text
 
 
+def manpage_files(cache: Path, pkg: str, dirs: str) -> tuple[Path, list[Path]]:
+    """(unpacked root, the package's man page files in sha256 order of origin)."""
+    root = deb_root(cache, pkg)
+    bases = [root / "usr/share/man" / d for d in dirs.split()] if dirs else [root / "usr/share/man"]
+    files = []
+    for base in bases:
+        for f in sorted(base.glob("man*/*")):
+            if f.is_file() and not f.is_symlink():
+                files.append(f)
+    files.sort(key=lambda f: sha(f"{pkg}/{f.relative_to(root)}"))
+    return root, files
+
+
 def manpage_docs(cache: Path) -> list[Doc]:
     jobs = []
     for pkg, (_ver, dirs, lang) in MANPAGE_PACKAGES.items():
-        root = deb_root(cache, pkg)
-        bases = [root / "usr/share/man" / d for d in dirs.split()] if dirs else [root / "usr/share/man"]
-        files = []
-        for base in bases:
-            for f in sorted(base.glob("man*/*")):
-                if f.is_file() and not f.is_symlink():
-                    files.append(f)
-        files.sort(key=lambda f: sha(f"{pkg}/{f.relative_to(root)}"))
+        root, files = manpage_files(cache, pkg, dirs)
         # Render a bounded, deterministic subset per language; the corpus cap
         # and the langid pool never need more than this.
         for f in files[:260]:

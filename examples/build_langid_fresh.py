@@ -82,14 +82,7 @@ def man_files(cache: Path) -> list[tuple[str, str, Path, int]]:
     build_corpus.manpage_docs lists them before keeping the first 260."""
     out = []
     for pkg, (_ver, dirs, lang) in bc.MANPAGE_PACKAGES.items():
-        root = bc.deb_root(cache, pkg)
-        bases = [root / "usr/share/man" / d for d in dirs.split()] if dirs else [root / "usr/share/man"]
-        files = []
-        for base in bases:
-            for f in sorted(base.glob("man*/*")):
-                if f.is_file() and not f.is_symlink():
-                    files.append(f)
-        files.sort(key=lambda f: bc.sha(f"{pkg}/{f.relative_to(root)}"))
+        root, files = bc.manpage_files(cache, pkg, dirs)
         out.extend((f"{pkg}/{f.relative_to(root)}", lang, f, rank) for rank, f in enumerate(files))
     return out
 

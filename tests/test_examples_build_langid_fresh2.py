@@ -5,26 +5,15 @@ paragraph with the train, held-out and first fresh splits.  Reads the
 committed files only."""
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 zstandard = pytest.importorskip("zstandard")
 
-LANGID = Path(__file__).resolve().parents[1] / "examples" / "langid"
-MODEL_LANGS = set("ar bg ca cs da de el en es fa fi fr hr hu id it ja ko mk nb nl pl pt ro ru sr sv tr uk vi zh".split())
+from tests.test_examples_build_langid_fresh import MODEL_LANGS, norm, read  # noqa: E402
+
 OTHERS = ("train", "heldout", "fresh")
-
-
-def read(name: str) -> list[dict]:
-    data = zstandard.ZstdDecompressor().decompress((LANGID / name).read_bytes(), max_output_size=1 << 30)
-    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
-
-
-def norm(text: str) -> str:  # build_corpus.norm_para
-    return " ".join(text.split()).casefold()
 
 
 @pytest.fixture(scope="module")
