@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/langid_validation.py [--train examples/langid/train.jsonl.zst]
         [--share 0.1] [--workdir /tmp/palmkit-langid-val] [--langid-python /tmp/langidvenv/bin/python]
+        [--leave-out PACKAGE/ ...]
         [-- palmkit langid train options, e.g. --bucket 1000000 --epoch 25]
 
 The test splits (examples/langid/heldout, fresh, fresh2) stop being fair tests
@@ -15,7 +16,9 @@ used). This script is where choices should be made instead:
    for ja, ko and zh, whose characters carry more). Since the training file
    holds documentation, fortunes and user-interface messages, so does the
    split.
-2. It trains a model on the remaining records exactly as
+2. It trains a model on the remaining records (less those whose origin
+   starts with a ``--leave-out`` prefix: the same validation paragraphs
+   with and without a source's training records) exactly as
    ``palmkit langid train --quantize`` does (its defaults are the shipped
    model's settings; options after ``--`` go to it).
 3. It scores that model per language with ``palmkit langid eval``, and,
@@ -94,12 +97,20 @@ def main(argv=None) -> int:
     parser.add_argument("--share", type=float, default=0.1, help="share of each language's records held back (default 0.1)")
     parser.add_argument("--workdir", default="/tmp/palmkit-langid-val")
     parser.add_argument("--langid-python", help="a Python that can import langid: also score langid.py on the same paragraphs")
+    parser.add_argument("--leave-out", action="append", default=[], metavar="PREFIX",
+                        help="also drop training records whose origin starts with PREFIX (repeatable); "
+                        "the validation split stays the same")
     args = parser.parse_args(argv)
     if not 0 < args.share < 1:
         parser.error(f"--share must be between 0 and 1, got {args.share}")
 
     os.makedirs(args.workdir, exist_ok=True)
     validation, rest = carve(read_labelled([args.train]), args.share)
+    if args.leave_out:
+        prefixes = tuple(args.leave_out)
+        kept = [r for r in rest if not (r.get("origin") or "").startswith(prefixes)]
+        print(f"# --leave-out: {len(rest) - len(kept):,} training records dropped", flush=True)
+        rest = kept
     val_path = os.path.join(args.workdir, "validation.jsonl")
     rest_path = os.path.join(args.workdir, "train_rest.jsonl")
     write_jsonl(val_path, validation)

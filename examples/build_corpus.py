@@ -157,6 +157,7 @@ CATALOG_SDIST = ("Django", "django-5.2.19")  # PYPI_SDISTS key, top directory
 # libreoffice-l10n-en-gb, Django's en catalog msgids, and the en-US Fluent
 # files the Firefox language packs ship).
 UI_CATALOG_CAP = 1500  # catalog records per language in the training split
+DEBIAN_CATALOG_CAP = 2500  # the same for debian_catalogs.TRAIN_PACKAGES' catalogs
 LIBREOFFICE_VERSION = "4:7.4.7-1+deb12u14"
 FIREFOX_VERSION = "153.8.0esr-1~deb12u1"
 UI_LIBREOFFICE = {  # lang -> libreoffice-l10n-<suffix> packages
@@ -184,7 +185,7 @@ UI_CATALOG_DEBS = dict(sorted(
     [(f"libreoffice-l10n-{s}", (LIBREOFFICE_VERSION, lang)) for lang, sfx in UI_LIBREOFFICE.items() for s in sfx]
     + [(f"firefox-esr-l10n-{s}", (FIREFOX_VERSION, lang)) for lang, sfx in UI_FIREFOX.items() for s in sfx]))
 # Test splits no training record may equal or lie inside (after norm_para).
-LANGID_TEST_SPLITS = ("heldout", "fresh", "fresh2")
+LANGID_TEST_SPLITS = ("heldout", "fresh", "fresh2", "fresh3")
 
 
 @dataclass(frozen=True)
@@ -1008,10 +1009,12 @@ def read_langid_split(path: Path) -> list[dict]:
 
 
 def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys: set[str],
-                       test_texts: list[str], english_words: frozenset[str]) -> tuple[list[dict], dict]:
-    """Training records from the UI catalogs (``UI_CATALOG_DEBS`` and Django):
+                       test_texts: list[str], english_words: frozenset[str], cap: int = UI_CATALOG_CAP,
+                       sources: tuple[str, ...] = ("libreoffice", "firefox", "django")) -> tuple[list[dict], dict]:
+    """Training records from the UI catalogs (``UI_CATALOG_DEBS`` and Django;
+    also debian_catalogs.training_records'):
     one paragraph per message, the same ``langid_ok`` and ``english_left_in``
-    rules as mk/hr's catalog records, then up to UI_CATALOG_CAP a language,
+    rules as mk/hr's catalog records, then up to ``cap`` a language,
     spread across files: files in sha256 order of their origin, each file's
     messages in sha256 order, one message a file per round.  Dropped: a text
     already taken (``taken_keys``), a message found in more than one
@@ -1055,9 +1058,9 @@ def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys
         used: set[str] = set()
         took: list[dict] = []
         pos = [0] * len(queues)
-        while len(took) < UI_CATALOG_CAP and any(pos[i] < len(q) for i, q in enumerate(queues)):
+        while len(took) < cap and any(pos[i] < len(q) for i, q in enumerate(queues)):
             for i, q in enumerate(queues):
-                if len(took) >= UI_CATALOG_CAP:
+                if len(took) >= cap:
                     break
                 while pos[i] < len(q):
                     o, p, key = q[pos[i]]
@@ -1079,14 +1082,15 @@ def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys
                     break
         took.sort(key=lambda r: (r["origin"], sha(r["text"])))
         out.extend(took)
-        per_lang[lang] = {"records": len(took), "files": len({r["origin"] for r in took})}
-        for src in ("libreoffice", "firefox", "django"):
+        per_lang[lang] = {"records": len(took), "files": len({r["origin"] for r in took}),
+                          "packages": len({r["origin"].split("/", 1)[0] for r in took})}
+        for src in sources:
             per_lang[lang][src] = sum(1 for r in took if r["origin"].startswith(src))
     return out, {"per_lang": per_lang, "drops": drops}
 
 
 def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = frozenset(),
-                 ui_docs: list[Doc] = (), test_texts: list[str] = ()) -> dict:
+                 ui_docs: list[Doc] = (), test_texts: list[str] = (), debian_catalogs: list[Doc] = ()) -> dict:
     """Paragraph records split by origin file: whole files go to one split.
 
     The held-out split is chosen exactly as it always was (same paragraphs,
@@ -1186,13 +1190,22 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
         rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
         train.extend(rs)
     ui_stats: dict = {"per_lang": {}, "drops": {}}
+    debcat_stats: dict = {"per_lang": {}, "drops": {}}
+    other_catalogs = [d for d in pools if d.name == "catalogs"]
     if ui_docs:  # training only, after everything above, so none of it changes
         taken = seen | held_keys | {norm_para(r["text"]) for r in train}
         ui_recs, ui_stats = select_ui_catalogs(
-            [d for d in ui_docs if d.lang in held_origins_all], [d for d in pools if d.name == "catalogs"],
+            [d for d in ui_docs if d.lang in held_origins_all], other_catalogs,
             taken, [r["text"] for r in held] + list(test_texts), english_words)
         train.extend(ui_recs)
         LOG.info("langid: %d UI catalog training records; dropped %s", len(ui_recs), ui_stats["drops"])
+    if debian_catalogs:  # after the UI records, so none of those change
+        taken = seen | held_keys | {norm_para(r["text"]) for r in train}
+        dc_recs, debcat_stats = select_ui_catalogs(
+            [d for d in debian_catalogs if d.lang in held_origins_all], other_catalogs + list(ui_docs),
+            taken, [r["text"] for r in held] + list(test_texts), english_words, cap=DEBIAN_CATALOG_CAP, sources=())
+        train.extend(dc_recs)
+        LOG.info("langid: %d Debian catalog training records; dropped %s", len(dc_recs), debcat_stats["drops"])
     train.sort(key=lambda r: (r["lang"], r["origin"], sha(r["text"])))
     for lang in held_origins_all:
         stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
@@ -1204,7 +1217,7 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
         sizes[split] = write_zst_jsonl(out / "langid" / f"{split}.jsonl.zst", recs_)
     LOG.info("langid: %d train, %d heldout paragraphs in %d languages", len(train), len(held), len(stats))
     return {"per_lang": stats, "sizes": sizes, "train": len(train), "heldout": len(held),
-            "dropped_english": dropped_english, "ui": ui_stats}
+            "dropped_english": dropped_english, "ui": ui_stats, "debian_catalogs": debcat_stats}
 
 
 def open_archive_members(cache: Path, proj: CodeProject) -> list[tuple[str, bytes]]:
@@ -1302,6 +1315,14 @@ def render_tables(prose: list[dict], code: list[dict], langid: dict) -> str:
                   for k, v in sorted(ui["per_lang"].items())]
         lines += ["", "Messages dropped while selecting them (sha256 order, up to the cap): "
                   + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ui["drops"].items()) + "."]
+    dcs = langid.get("debian_catalogs", {})
+    if dcs.get("per_lang"):
+        lines += ["", "### Debian catalog records in the language-ID training split "
+                  "(`examples/debian_catalogs.py` TRAIN_PACKAGES)", "",
+                  "| lang | records | catalog files (English: package and domain) | packages |", "|---|---|---|---|"]
+        lines += [f"| {k} | {v['records']} | {v['files']} | {v['packages']} |" for k, v in sorted(dcs["per_lang"].items())]
+        lines += ["", "Messages dropped while selecting them (sha256 order, up to the cap): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dcs["drops"].items()) + "."]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -1368,7 +1389,11 @@ def main(argv: list[str] | None = None) -> int:
         pool.extend(catalog_docs(args.cache, english_words))  # language ID only, not the corpus
         ui_docs = catalog_docs(args.cache, english_words, debs=UI_CATALOG_DEBS, django_dirs=UI_DJANGO,
                                name_="ui-catalogs", en_us_members=True)
-        langid_stats = build_langid(out, pool, english_words, ui_docs=ui_docs, test_texts=test_texts)
+        import debian_catalogs  # it imports this module
+
+        debcat_docs = debian_catalogs.training_docs(args.cache, english_words, args.offline)
+        langid_stats = build_langid(out, pool, english_words, ui_docs=ui_docs, test_texts=test_texts,
+                                    debian_catalogs=debcat_docs)
         code_stats = build_code(args.cache, out)
         update_sources_md(out / "SOURCES.md", render_tables(prose_stats, code_stats, langid_stats))
     except BuildError as exc:

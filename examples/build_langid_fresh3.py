@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Build the third fresh language-ID test split from gettext catalogs.
+
+``examples/langid/fresh3.jsonl.zst`` holds translated messages (and English
+msgids) from the gettext catalogs of ``debian_catalogs.FRESH3_PACKAGES``: 37
+Debian 12 packages (GNOME, Xfce and KDE applications, GNU tools) drawn by
+sha256 from a list fixed on 2026-11-30 before any catalog was read, whose
+other two thirds (TRAIN_PACKAGES) give training records.  No other split
+uses these packages.  It is drawn by exactly fresh-2's rules (see
+``build_langid_fresh3.py``: no language identifier is run, labels come from
+the locale directory, 300 paragraphs a language, at most 15 a catalog file,
+nothing found in two languages' catalogs or in any text of the train,
+held-out, fresh and fresh-2 splits), and was built before the training file
+gained the TRAIN_PACKAGES records, which in turn leave out every fresh-3
+text.  It is meant to be used once, for the verdict in docs/LANGID.md.
+
+Rebuild (offline, from the download cache):
+
+    .venv/bin/python examples/build_langid_fresh3.py --offline
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_corpus as bc  # noqa: E402
+import debian_catalogs as dc  # noqa: E402
+from build_langid_fresh import read_split  # noqa: E402
+
+LOG = logging.getLogger("build_langid_fresh3")
+FRESH_CAP = 300
+PER_FILE_CAP = 15
+OTHER_SPLITS = ("train", "heldout", "fresh", "fresh2")
+
+
+def build(cache: Path, examples: Path, english_words: frozenset[str]) -> tuple[list[dict], dict]:
+    used_recs = []
+    for name in OTHER_SPLITS:
+        used_recs += read_split(examples / "langid" / f"{name}.jsonl.zst")
+    # The training file's own catalog records come from TRAIN_PACKAGES: not a text of theirs may be here.
+    return dc.catalog_split(cache, english_words, dc.FRESH3_PACKAGES, dc.ROOT_NAME, used_recs, FRESH_CAP,
+                            PER_FILE_CAP, "langid-fresh3")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Write examples/langid/fresh3.jsonl.zst: translated messages from the gettext catalogs "
+                    "of debian_catalogs.FRESH3_PACKAGES, which no other language-ID split uses.",
+        epilog="Example: .venv/bin/python examples/build_langid_fresh3.py --offline",
+    )
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/palmkit-corpus-cache"),
+                    help="download/unpack cache, shared with build_corpus (default: %(default)s)")
+    ap.add_argument("--out", type=Path, default=bc.EXAMPLES, help="examples directory (default: %(default)s)")
+    ap.add_argument("--offline", action="store_true", help="use only what is already in --cache")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        for tool in ("groff", "dpkg-deb") + (() if args.offline else ("apt-get",)):
+            if shutil.which(tool) is None:
+                raise bc.BuildError(f"required tool not found: {tool}")
+        bc.fetch(args.cache, args.offline)  # build_corpus's packages: the English vocabulary
+        dc.fetch(args.cache, dc.FRESH3_PACKAGES, dc.ROOT_NAME, args.offline)
+        english_words = dc.english_vocabulary(args.cache)
+        LOG.info("English vocabulary: %d words", len(english_words))
+        recs, _stats = build(args.cache, args.out, english_words)
+        size = bc.write_zst_jsonl(args.out / "langid" / "fresh3.jsonl.zst", recs)
+        LOG.info("wrote langid/fresh3.jsonl.zst: %d paragraphs, %d bytes", len(recs), size)
+    except bc.BuildError as exc:
+        print(f"build_langid_fresh3: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
