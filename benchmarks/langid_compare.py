@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -96,6 +97,18 @@ def accuracy_by_language(truth: list[str], predicted: list[str]) -> dict[str, tu
         counts[true][0] += 1
         counts[true][1] += int(true == pred)
     return {lang: (n, ok) for lang, (n, ok) in counts.items()}
+
+
+def paired_test(truth: list[str], ours: list[str], theirs: list[str], lang: str) -> tuple[int, int, float]:
+    """Exact one-sided McNemar test on one language's paragraphs: (paragraphs
+    only palmkit gets right, paragraphs only langid.py gets right, the chance
+    of langid.py winning at least that many of the discordant pairs if
+    neither classifier were better)."""
+    only_ours = sum(1 for t, a, b in zip(truth, ours, theirs) if t == lang and a == t != b)
+    only_theirs = sum(1 for t, a, b in zip(truth, ours, theirs) if t == lang and b == t != a)
+    n = only_ours + only_theirs
+    p = sum(math.comb(n, k) for k in range(only_theirs, n + 1)) / 2**n if n else 1.0
+    return only_ours, only_theirs, p
 
 
 def threshold_table(truth: list[str], predicted: list[str], scores: list[float]) -> list[dict]:
@@ -183,6 +196,11 @@ def main(argv=None) -> int:
             print(f"{name:6}{len(records) if name == 'all' else len(langs):5d}  " + "".join(f"{v:24.3f}" for v in row)
                   + f"{row[0] - row[1]:+22.3f}")
     print(f"# languages where palmkit is below langid.py (restricted): {', '.join(worse) or 'none'}")
+    # One or two paragraphs decide "below" where both are near 100%: say how likely that is by chance.
+    paired = {lang: paired_test(truth, ours_lang, restricted, lang) for lang in worse}
+    if paired:
+        print("# paired, on the languages below (only palmkit right / only langid.py right, exact one-sided "
+              "McNemar p): " + ", ".join(f"{lang} {a}/{b} p={p:.3g}" for lang, (a, b, p) in paired.items()))
     print(f"# speed, paragraphs/s on one core: palmkit {len(texts) / ours_seconds:,.0f}, "
           f"langid.py restricted {len(texts) / theirs['seconds']['restricted']:,.0f}, "
           f"all 97 {len(texts) / theirs['seconds']['unrestricted']:,.0f}")
@@ -219,6 +237,8 @@ def main(argv=None) -> int:
                 "macro": dict(zip(systems, macros)),
                 "thresholds": table,
                 "per_language_below": per_lang_below,
+                "paired_where_below": {lang: dict(zip(("only_palmkit", "only_langid_py", "p"), v))
+                                       for lang, v in paired.items()},
             }, fh, indent=2, sort_keys=True)
     return 0
 
