@@ -157,7 +157,7 @@ CATALOG_SDIST = ("Django", "django-5.2.19")  # PYPI_SDISTS key, top directory
 # libreoffice-l10n-en-gb, Django's en catalog msgids, and the en-US Fluent
 # files the Firefox language packs ship).
 UI_CATALOG_CAP = 1500  # catalog records per language in the training split
-DEBIAN_CATALOG_CAP = 2500  # the same for debian_catalogs.TRAIN_PACKAGES' catalogs
+DEBIAN_CATALOG_CAP = 2500  # the same for each batch of Debian catalogs (debian_catalogs.TRAIN_BATCHES)
 LIBREOFFICE_VERSION = "4:7.4.7-1+deb12u14"
 FIREFOX_VERSION = "153.8.0esr-1~deb12u1"
 UI_LIBREOFFICE = {  # lang -> libreoffice-l10n-<suffix> packages
@@ -185,7 +185,7 @@ UI_CATALOG_DEBS = dict(sorted(
     [(f"libreoffice-l10n-{s}", (LIBREOFFICE_VERSION, lang)) for lang, sfx in UI_LIBREOFFICE.items() for s in sfx]
     + [(f"firefox-esr-l10n-{s}", (FIREFOX_VERSION, lang)) for lang, sfx in UI_FIREFOX.items() for s in sfx]))
 # Test splits no training record may equal or lie inside (after norm_para).
-LANGID_TEST_SPLITS = ("heldout", "fresh", "fresh2", "fresh3")
+LANGID_TEST_SPLITS = ("heldout", "fresh", "fresh2", "fresh3", "fresh4")
 
 
 @dataclass(frozen=True)
@@ -1090,7 +1090,8 @@ def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys
 
 
 def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = frozenset(),
-                 ui_docs: list[Doc] = (), test_texts: list[str] = (), debian_catalogs: list[Doc] = ()) -> dict:
+                 ui_docs: list[Doc] = (), test_texts: list[str] = (),
+                 debian_catalogs: list[list[Doc]] = ()) -> dict:
     """Paragraph records split by origin file: whole files go to one split.
 
     The held-out split is chosen exactly as it always was (same paragraphs,
@@ -1190,7 +1191,6 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
         rs.sort(key=lambda r: (r["origin"], sha(r["text"])))
         train.extend(rs)
     ui_stats: dict = {"per_lang": {}, "drops": {}}
-    debcat_stats: dict = {"per_lang": {}, "drops": {}}
     other_catalogs = [d for d in pools if d.name == "catalogs"]
     if ui_docs:  # training only, after everything above, so none of it changes
         taken = seen | held_keys | {norm_para(r["text"]) for r in train}
@@ -1199,13 +1199,15 @@ def build_langid(out: Path, pools: list[Doc], english_words: frozenset[str] = fr
             taken, [r["text"] for r in held] + list(test_texts), english_words)
         train.extend(ui_recs)
         LOG.info("langid: %d UI catalog training records; dropped %s", len(ui_recs), ui_stats["drops"])
-    if debian_catalogs:  # after the UI records, so none of those change
+    debcat_stats: list[dict] = []
+    for batch in debian_catalogs:  # after the UI records and each earlier batch, so none of those change
         taken = seen | held_keys | {norm_para(r["text"]) for r in train}
-        dc_recs, debcat_stats = select_ui_catalogs(
-            [d for d in debian_catalogs if d.lang in held_origins_all], other_catalogs + list(ui_docs),
+        dc_recs, stats_ = select_ui_catalogs(
+            [d for d in batch if d.lang in held_origins_all], other_catalogs + list(ui_docs),
             taken, [r["text"] for r in held] + list(test_texts), english_words, cap=DEBIAN_CATALOG_CAP, sources=())
         train.extend(dc_recs)
-        LOG.info("langid: %d Debian catalog training records; dropped %s", len(dc_recs), debcat_stats["drops"])
+        debcat_stats.append(stats_)
+        LOG.info("langid: %d Debian catalog training records; dropped %s", len(dc_recs), stats_["drops"])
     train.sort(key=lambda r: (r["lang"], r["origin"], sha(r["text"])))
     for lang in held_origins_all:
         stats[lang] = (sum(1 for r in train if r["lang"] == lang), sum(1 for r in held if r["lang"] == lang))
@@ -1315,10 +1317,9 @@ def render_tables(prose: list[dict], code: list[dict], langid: dict) -> str:
                   for k, v in sorted(ui["per_lang"].items())]
         lines += ["", "Messages dropped while selecting them (sha256 order, up to the cap): "
                   + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ui["drops"].items()) + "."]
-    dcs = langid.get("debian_catalogs", {})
-    if dcs.get("per_lang"):
-        lines += ["", "### Debian catalog records in the language-ID training split "
-                  "(`examples/debian_catalogs.py` TRAIN_PACKAGES)", "",
+    for n, dcs in enumerate(langid.get("debian_catalogs", []), 1):
+        lines += ["", f"### Debian catalog records in the language-ID training split, batch {n} "
+                  f"(`examples/debian_catalogs.py` TRAIN_BATCHES[{n - 1}])", "",
                   "| lang | records | catalog files (English: package and domain) | packages |", "|---|---|---|---|"]
         lines += [f"| {k} | {v['records']} | {v['files']} | {v['packages']} |" for k, v in sorted(dcs["per_lang"].items())]
         lines += ["", "Messages dropped while selecting them (sha256 order, up to the cap): "
@@ -1391,9 +1392,10 @@ def main(argv: list[str] | None = None) -> int:
                                name_="ui-catalogs", en_us_members=True)
         import debian_catalogs  # it imports this module
 
-        debcat_docs = debian_catalogs.training_docs(args.cache, english_words, args.offline)
+        debcat_batches = [debian_catalogs.training_docs(args.cache, english_words, args.offline, packages)
+                          for packages in debian_catalogs.TRAIN_BATCHES]
         langid_stats = build_langid(out, pool, english_words, ui_docs=ui_docs, test_texts=test_texts,
-                                    debian_catalogs=debcat_docs)
+                                    debian_catalogs=debcat_batches)
         code_stats = build_code(args.cache, out)
         update_sources_md(out / "SOURCES.md", render_tables(prose_stats, code_stats, langid_stats))
     except BuildError as exc:

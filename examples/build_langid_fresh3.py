@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the third fresh language-ID test split from gettext catalogs.
+"""Build the third (and, with ``--split fresh4``, the fourth) fresh
+language-ID test split from gettext catalogs.
 
 ``examples/langid/fresh3.jsonl.zst`` holds translated messages (and English
 msgids) from the gettext catalogs of ``debian_catalogs.FRESH3_PACKAGES``: 37
@@ -14,9 +15,15 @@ held-out, fresh and fresh-2 splits), and was built before the training file
 gained the TRAIN_PACKAGES records, which in turn leave out every fresh-3
 text.  It is meant to be used once, for the verdict in docs/LANGID.md.
 
+``examples/langid/fresh4.jsonl.zst`` is drawn the same way from
+``debian_catalogs.FRESH4_PACKAGES`` (the second draw, whose training half is
+TRAIN2_PACKAGES), before the training file gained TRAIN2_PACKAGES' records,
+and leaves out every text of the other splits, fresh-3 included.
+
 Rebuild (offline, from the download cache):
 
     .venv/bin/python examples/build_langid_fresh3.py --offline
+    .venv/bin/python examples/build_langid_fresh3.py --split fresh4 --offline
 """
 from __future__ import annotations
 
@@ -34,28 +41,36 @@ from build_langid_fresh import read_split  # noqa: E402
 LOG = logging.getLogger("build_langid_fresh3")
 FRESH_CAP = 300
 PER_FILE_CAP = 15
-OTHER_SPLITS = ("train", "heldout", "fresh", "fresh2")
+# split -> (its packages, the splits it shares nothing with)
+SPLITS = {
+    "fresh3": (dc.FRESH3_PACKAGES, ("train", "heldout", "fresh", "fresh2")),
+    "fresh4": (dc.FRESH4_PACKAGES, ("train", "heldout", "fresh", "fresh2", "fresh3")),
+}
 
 
-def build(cache: Path, examples: Path, english_words: frozenset[str]) -> tuple[list[dict], dict]:
+def build(cache: Path, examples: Path, english_words: frozenset[str], split: str = "fresh3") -> tuple[list[dict], dict]:
+    packages, others = SPLITS[split]
     used_recs = []
-    for name in OTHER_SPLITS:
+    for name in others:
         used_recs += read_split(examples / "langid" / f"{name}.jsonl.zst")
     # The training file's own catalog records come from TRAIN_PACKAGES: not a text of theirs may be here.
-    return dc.catalog_split(cache, english_words, dc.FRESH3_PACKAGES, dc.ROOT_NAME, used_recs, FRESH_CAP,
-                            PER_FILE_CAP, "langid-fresh3")
+    return dc.catalog_split(cache, english_words, packages, dc.ROOT_NAME, used_recs, FRESH_CAP,
+                            PER_FILE_CAP, f"langid-{split}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description="Write examples/langid/fresh3.jsonl.zst: translated messages from the gettext catalogs "
-                    "of debian_catalogs.FRESH3_PACKAGES, which no other language-ID split uses.",
+        description="Write examples/langid/fresh3.jsonl.zst (or fresh4.jsonl.zst): translated messages from the "
+                    "gettext catalogs of debian_catalogs.FRESH3_PACKAGES (FRESH4_PACKAGES), which no other "
+                    "language-ID split uses.",
         epilog="Example: .venv/bin/python examples/build_langid_fresh3.py --offline",
     )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/palmkit-corpus-cache"),
                     help="download/unpack cache, shared with build_corpus (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=bc.EXAMPLES, help="examples directory (default: %(default)s)")
     ap.add_argument("--offline", action="store_true", help="use only what is already in --cache")
+    ap.add_argument("--split", choices=sorted(SPLITS), default="fresh3",
+                    help="which split to write: fresh3 (FRESH3_PACKAGES) or fresh4 (FRESH4_PACKAGES)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -63,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             if shutil.which(tool) is None:
                 raise bc.BuildError(f"required tool not found: {tool}")
         bc.fetch(args.cache, args.offline)  # build_corpus's packages: the English vocabulary
-        dc.fetch(args.cache, dc.FRESH3_PACKAGES, dc.ROOT_NAME, args.offline)
+        dc.fetch(args.cache, SPLITS[args.split][0], dc.ROOT_NAME, args.offline)
         english_words = dc.english_vocabulary(args.cache)
         LOG.info("English vocabulary: %d words", len(english_words))
-        recs, _stats = build(args.cache, args.out, english_words)
-        size = bc.write_zst_jsonl(args.out / "langid" / "fresh3.jsonl.zst", recs)
-        LOG.info("wrote langid/fresh3.jsonl.zst: %d paragraphs, %d bytes", len(recs), size)
+        recs, _stats = build(args.cache, args.out, english_words, args.split)
+        size = bc.write_zst_jsonl(args.out / "langid" / f"{args.split}.jsonl.zst", recs)
+        LOG.info("wrote langid/%s.jsonl.zst: %d paragraphs, %d bytes", args.split, len(recs), size)
     except bc.BuildError as exc:
         print(f"build_langid_fresh3: error: {exc}", file=sys.stderr)
         return 1

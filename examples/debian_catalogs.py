@@ -3,7 +3,7 @@ fetched and unpacked, and how their messages become paragraphs.
 
 Used by ``build_langid_fresh2.py`` and ``build_langid_fresh3.py`` (test
 splits: ``catalog_split``) and by ``build_corpus.py`` (training records from
-TRAIN_PACKAGES: ``catalog_candidates``).
+TRAIN_BATCHES: ``training_docs``).
 
 FRESH3_PACKAGES and TRAIN_PACKAGES (Debian 12) were chosen on 2026-11-30
 before any of their catalogs was read: 111 packages shipping gettext
@@ -11,8 +11,9 @@ catalogs that no split used (left out beforehand: fresh-2's
 ``evince-common``; ``iso-codes`` and ``xkb-data``, which hold names rather
 than messages; ``thunderbird-l10n-*``; the transitional ``policykit-1``).
 Sorted by sha256(SPLIT_SALT + name), every third package from the first is
-a fresh-3 test package, the others are training packages.  Licenses are in
-``examples/SOURCES.md``.
+a fresh-3 test package, the others are training packages.  A second draw of
+143 more packages (FRESH4_PACKAGES, TRAIN2_PACKAGES) followed the same rule
+with SPLIT_SALT_2.  Licenses are in ``examples/SOURCES.md``.
 """
 from __future__ import annotations
 
@@ -149,6 +150,162 @@ TRAIN_PACKAGES = {
     "xfwm4": "4.18.0-1",
     "zenity-common": "3.44.0-1",
 }
+
+
+# The second draw (2026-11-30 01:20 UTC, docs/LANGID.md "Second plan"): 143 more
+# packages, sorted by sha256(SPLIT_SALT_2 + name), every third from the first to
+# fresh-4 (build_langid_fresh4.py), the others to training after TRAIN_PACKAGES.
+SPLIT_SALT_2 = "palmkit-catalog-split-2:"
+FRESH4_PACKAGES = {
+    "accountsservice": "22.08.8-6",
+    "audacious": "4.2-1",
+    "catfish": "4.16.4-2",
+    "cinnamon-l10n": "5.6.1-2",
+    "colord-data": "1.4.6-2.2",
+    "engrampa-common": "1.26.0-1+deb12u2",
+    "evolution-plugins": "3.46.4-2+deb12u1",
+    "gettext": "0.21-12",
+    "gigolo": "0.5.2-1",
+    "gimp-help-common": "2.10.34-2",
+    "gnome-boxes": "43.2-1",
+    "gnome-builder": "43.6-3",
+    "gnome-console": "43.0-2",
+    "gnome-keyring": "42.1-1+b2",
+    "gnome-music": "42.1-1",
+    "gnome-online-accounts": "3.46.0-1",
+    "gnome-remote-desktop": "43.3-1",
+    "gnome-robots": "1:40.0-2",
+    "gnome-shell-extension-prefs": "43.9-0+deb12u2",
+    "gnome-sudoku": "1:43.1-1",
+    "gnome-todo": "43.0-1",
+    "gnome-user-share": "43.0-1",
+    "grsync": "1.3.0-1+b1",
+    "gtranslator": "42.0-1",
+    "hitori": "3.38.4-2",
+    "indent": "2.2.12-4+deb12u3",
+    "libidn12": "1.41-1",
+    "libnotify-bin": "0.8.1-1",
+    "m4": "1.4.19-3",
+    "marco-common": "1.26.1-3+deb12u2",
+    "mate-power-manager-common": "1.26.0-2+deb12u1",
+    "mate-terminal-common": "1.26.0-2",
+    "mercurial-common": "6.3.2-1+deb12u1",
+    "mtools": "4.0.33-1+really4.0.32-1",
+    "quilt": "0.67+really0.66-1",
+    "remmina-plugin-rdp": "1.4.29+dfsg-1",
+    "rygel": "0.42.1-1",
+    "sharutils": "1:4.15.2-9",
+    "subversion": "1.14.2-4+deb12u1",
+    "swell-foop": "1:41.1-1",
+    "telepathy-mission-control-5": "1:5.16.5-2",
+    "thunar-volman": "4.18.0-1",
+    "upower": "0.99.20-2",
+    "xfburn": "0.6.2-1+b1",
+    "xfce4-screenshooter": "1.10.3-1",
+    "xfce4-taskmanager": "1.5.5-1",
+    "xfce4-weather-plugin": "0.11.3-1~deb12u1",
+    "zathura": "0.5.2-1",
+}
+TRAIN2_PACKAGES = {
+    "a2ps": "1:4.14-8",
+    "abiword-common": "3.0.5~dfsg-3.2",
+    "aisleriot": "1:3.22.23-1",
+    "anjuta-common": "2:3.34.0-8",
+    "at-spi2-common": "2.46.0-5",
+    "atril-common": "1.26.0-2+deb12u4",
+    "caja-common": "1.26.1-1+deb12u1",
+    "claws-mail-plugins": "4.1.1-2",
+    "darktable": "4.2.1-4",
+    "devhelp-common": "43.0-3",
+    "dia-common": "0.97.3+git20220525-5",
+    "dialog": "1.3-20230209-1",
+    "enscript": "1.6.5.90-3+b1",
+    "eom-common": "1.26.0-2",
+    "five-or-more": "1:3.32.3-1",
+    "folks-common": "0.15.5-2",
+    "font-manager-common": "0.8.8-2",
+    "four-in-a-row": "1:3.38.1-1+b1",
+    "gdm3": "43.0-3",
+    "geary": "43.0-1+b1",
+    "ghex": "43.1-1",
+    "gitg": "41-2",
+    "glade": "3.40.0-3+b1",
+    "gnome-chess": "1:43.1-1",
+    "gnome-connections": "43.0-1",
+    "gnome-dictionary": "40.0-3",
+    "gnome-klotski": "1:3.38.2-1",
+    "gnome-mahjongg": "1:3.38.3-2",
+    "gnome-mines": "1:40.1-1",
+    "gnome-nettool": "42.0-1",
+    "gnome-nibbles": "1:3.38.2-2+b1",
+    "gnome-photos": "43.0-2",
+    "gnome-power-manager": "43.0-1",
+    "gnome-sound-recorder": "43~beta-1",
+    "gnome-sushi": "43.0-2",
+    "gnome-taquin": "3.38.1-2+b1",
+    "gnome-tetravex": "1:3.38.2-3",
+    "gnumeric-common": "1.12.55-1",
+    "gsettings-desktop-schemas": "43.0-1",
+    "gthumb-data": "3:3.12.2-3",
+    "gtkhash": "1.4+git20220617-3",
+    "hello": "2.10-3",
+    "hexchat-plugins": "2.16.1-1+b3",
+    "hplip-data": "3.22.10+dfsg0-2+deb12u1",
+    "iagno": "1:3.38.1-2",
+    "k3b-i18n": "22.12.3-1",
+    "kdenlive-data": "22.12.3-2+deb12u2",
+    "libavahi-common-data": "0.8-10+deb12u1",
+    "libgpg-error-l10n": "1.46-1",
+    "libgweather-4-common": "4.2.0-2",
+    "librecode0": "3.6-25",
+    "libsecret-common": "0.20.5-3",
+    "libsoup-3.0-common": "3.2.3-0+deb12u2",
+    "lightdm": "1.26.0-8+deb12u1",
+    "lightsoff": "1:40.0.1-1",
+    "luckybackup": "0.5.0-6",
+    "mate-applets-common": "1.26.1-1",
+    "mate-control-center-common": "1.26.0-2+deb12u1",
+    "mate-desktop-common": "1.26.0-2",
+    "mate-panel-common": "1.27.0-1",
+    "mate-screensaver-common": "1.26.1-1+deb12u1",
+    "mate-settings-daemon-common": "1.26.0-1+deb12u1",
+    "mate-system-monitor": "1.26.0-1",
+    "mate-utils-common": "1.26.0-1+deb12u1",
+    "modemmanager": "1.20.4-1",
+    "nautilus-extension-gnome-terminal": "3.46.8-1",
+    "orage": "4.16.0-2",
+    "parole": "4.16.0-3",
+    "parted": "3.5-3+deb12u1",
+    "pavumeter": "0.9.3-4+b4",
+    "pidgin-otr": "4.0.2-3",
+    "pitivi": "2022.06-1+b1",
+    "pluma-common": "1.26.0-1+deb12u1",
+    "polari": "43.0-1",
+    "printer-driver-gutenprint": "5.3.4.20220624T01008808d602-1",
+    "quadrapassel": "1:40.2-1",
+    "sound-juicer": "3.38.0-2.1",
+    "tali": "1:40.9-1",
+    "texinfo": "6.8-6+b1",
+    "thunar-archive-plugin": "0.5.0-1",
+    "tracker": "3.4.2-1",
+    "tumbler-common": "4.18.0-1",
+    "usermode": "1.114-3+b1",
+    "vinagre": "3.22.0-8.1",
+    "wdiff": "1.2.2-5",
+    "weechat-core": "3.8-1",
+    "wpasupplicant": "2:2.10-12+deb12u3",
+    "xfce4-appfinder": "4.18.0-1",
+    "xfce4-clipman": "2:1.6.2-1",
+    "xfce4-dict": "0.8.4-1+b1",
+    "xfce4-notifyd": "0.7.3-1",
+    "xfce4-pulseaudio-plugin": "0.4.5-1",
+    "xfce4-whiskermenu-plugin": "2.7.2-1",
+    "xfsprogs": "6.1.0-1",
+    "xsane-common": "0.999-12.1~deb12u1",
+}
+
+# build_corpus's training batches, in order: each is selected after the ones before it.
+TRAIN_BATCHES = (TRAIN_PACKAGES, TRAIN2_PACKAGES)
 
 
 def deb_version(f: Path) -> str:
@@ -365,14 +522,18 @@ def catalog_split(cache: Path, english_words: frozenset[str], packages: dict[str
     return out, stats
 
 
-def training_docs(cache: Path, english_words: frozenset[str], offline: bool) -> list[bc.Doc]:
-    """TRAIN_PACKAGES' catalogs as build_corpus documents for its UI-catalog
+def training_docs(cache: Path, english_words: frozenset[str], offline: bool,
+                  packages: dict[str, str] | None = None) -> list[bc.Doc]:
+    """The catalogs of ``packages`` (default TRAIN_PACKAGES; build_corpus
+    reads each of TRAIN_BATCHES) as build_corpus documents for its UI-catalog
     selection (``select_ui_catalogs``): one document per unit (catalog file;
     for English, package and domain), one paragraph per kept message.  A
     paragraph found in the catalogs of more than one language, any locale
     counted (``catalog_candidates``), is left out here."""
-    fetch(cache, TRAIN_PACKAGES, ROOT_NAME, offline)
-    cand, _en_origin, multi = catalog_candidates(cache, english_words, TRAIN_PACKAGES, ROOT_NAME)
+    if packages is None:
+        packages = TRAIN_PACKAGES
+    fetch(cache, packages, ROOT_NAME, offline)
+    cand, _en_origin, multi = catalog_candidates(cache, english_words, packages, ROOT_NAME)
     docs, several = [], 0
     for lang in sorted(cand):
         for unit in sorted(cand[lang]):

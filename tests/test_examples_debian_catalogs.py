@@ -22,8 +22,21 @@ def test_packages_follow_the_sha256_split_rule():
     assert {n for i, n in enumerate(ordered) if i % 3 == 0} == set(dc.FRESH3_PACKAGES)
 
 
+def test_second_draw_follows_its_own_sha256_split_rule():
+    everything = set(dc.FRESH4_PACKAGES) | set(dc.TRAIN2_PACKAGES)
+    assert len(everything) == len(dc.FRESH4_PACKAGES) + len(dc.TRAIN2_PACKAGES) == 143
+    ordered = sorted(everything, key=lambda n: hashlib.sha256((dc.SPLIT_SALT_2 + n).encode()).hexdigest())
+    assert {n for i, n in enumerate(ordered) if i % 3 == 0} == set(dc.FRESH4_PACKAGES)
+    assert dc.TRAIN_BATCHES == (dc.TRAIN_PACKAGES, dc.TRAIN2_PACKAGES)
+
+
+def test_the_four_package_lists_are_disjoint():
+    lists = [dc.FRESH3_PACKAGES, dc.TRAIN_PACKAGES, dc.FRESH4_PACKAGES, dc.TRAIN2_PACKAGES]
+    assert sum(map(len, lists)) == len(set().union(*lists))
+
+
 def test_packages_are_new_to_every_split():
-    everything = set(dc.FRESH3_PACKAGES) | set(dc.TRAIN_PACKAGES)
+    everything = set(dc.FRESH3_PACKAGES) | set(dc.TRAIN_PACKAGES) | set(dc.FRESH4_PACKAGES) | set(dc.TRAIN2_PACKAGES)
     assert not everything & set(fresh2.PACKAGES)
     assert not everything & set(fresh2.bc.all_debs())
     # left out before the split was drawn (docs/LANGID.md)

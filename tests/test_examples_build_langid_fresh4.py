@@ -1,0 +1,33 @@
+"""Checks on the committed fourth fresh language-ID split
+(examples/langid/fresh4.jsonl.zst, ``build_langid_fresh3.py --split fresh4``
+from debian_catalogs.FRESH4_PACKAGES): the fresh-3 checks, against every
+other split, fresh-3 included.  Reads the committed files only."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_examples_build_langid_fresh3 import (  # noqa: F401  (collected here with this module's fixtures)
+    splits,
+    test_fresh2_caps,
+    test_fresh2_paragraphs_are_not_inside_other_texts,
+    test_fresh2_records_are_well_formed,
+    test_fresh2_shares_no_origin_or_package_with_other_splits,
+    test_fresh2_shares_no_paragraph_with_other_splits,
+    test_fresh3_comes_from_its_packages_only,
+)
+from tests.test_examples_debian_catalogs import dc
+
+
+@pytest.fixture(scope="module")
+def split_name() -> str:
+    return "fresh4"
+
+
+@pytest.fixture(scope="module")
+def others() -> tuple[str, ...]:
+    return ("train", "heldout", "fresh", "fresh2", "fresh3")
+
+
+@pytest.fixture(scope="module")
+def split_packages() -> dict[str, str]:
+    return dc.FRESH4_PACKAGES
