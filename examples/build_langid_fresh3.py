@@ -16,9 +16,11 @@ gained the TRAIN_PACKAGES records, which in turn leave out every fresh-3
 text.  It is meant to be used once, for the verdict in docs/LANGID.md.
 
 ``examples/langid/fresh4.jsonl.zst`` is drawn the same way from
-``debian_catalogs.FRESH4_PACKAGES`` (the second draw, whose training half is
-TRAIN2_PACKAGES), before the training file gained TRAIN2_PACKAGES' records,
-and leaves out every text of the other splits, fresh-3 included.
+``debian_catalogs.FRESH4_PACKAGES`` (the second draw, whose training half,
+TRAIN2_PACKAGES, is not in the training file: docs/LANGID.md), leaves out
+every text of the other splits, fresh-3 included, and also every message
+that holds a training text, so that rebuilding the training file after it
+changes no record.
 
 Rebuild (offline, from the download cache):
 
@@ -41,21 +43,23 @@ from build_langid_fresh import read_split  # noqa: E402
 LOG = logging.getLogger("build_langid_fresh3")
 FRESH_CAP = 300
 PER_FILE_CAP = 15
-# split -> (its packages, the splits it shares nothing with)
+# split -> (its packages, the splits it shares nothing with, whether a paragraph
+# holding one of their texts is dropped too: fresh4 was drawn after the training
+# file, which must then stay exactly as it is)
 SPLITS = {
-    "fresh3": (dc.FRESH3_PACKAGES, ("train", "heldout", "fresh", "fresh2")),
-    "fresh4": (dc.FRESH4_PACKAGES, ("train", "heldout", "fresh", "fresh2", "fresh3")),
+    "fresh3": (dc.FRESH3_PACKAGES, ("train", "heldout", "fresh", "fresh2"), False),
+    "fresh4": (dc.FRESH4_PACKAGES, ("train", "heldout", "fresh", "fresh2", "fresh3"), True),
 }
 
 
 def build(cache: Path, examples: Path, english_words: frozenset[str], split: str = "fresh3") -> tuple[list[dict], dict]:
-    packages, others = SPLITS[split]
+    packages, others, drop_holding = SPLITS[split]
     used_recs = []
     for name in others:
         used_recs += read_split(examples / "langid" / f"{name}.jsonl.zst")
     # The training file's own catalog records come from TRAIN_PACKAGES: not a text of theirs may be here.
     return dc.catalog_split(cache, english_words, packages, dc.ROOT_NAME, used_recs, FRESH_CAP,
-                            PER_FILE_CAP, f"langid-{split}")
+                            PER_FILE_CAP, f"langid-{split}", drop_holding_used=drop_holding)
 
 
 def main(argv: list[str] | None = None) -> int:
