@@ -1008,6 +1008,21 @@ def read_langid_split(path: Path) -> list[dict]:
     return [json.loads(ln) for ln in data.decode("utf-8").splitlines()]
 
 
+def holding_check(keys: set[str]):
+    """A function telling whether a text holds one of ``keys`` (all
+    normalised), found through each key's first m characters, m the shortest
+    key's length."""
+    m = min((len(k) for k in keys if k), default=1)
+    by_head: dict[str, list[str]] = {}
+    for k in sorted(keys):
+        if k:
+            by_head.setdefault(k[:m], []).append(k)
+
+    def holds(text: str) -> bool:
+        return any(k in text for i in range(len(text) - m + 1) for k in by_head.get(text[i:i + m], ()))
+    return holds
+
+
 def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys: set[str],
                        test_texts: list[str], english_words: frozenset[str], cap: int = UI_CATALOG_CAP,
                        sources: tuple[str, ...] = ("libreoffice", "firefox", "django")) -> tuple[list[dict], dict]:
@@ -1031,15 +1046,7 @@ def select_ui_catalogs(ui_docs: list[Doc], other_catalogs: list[Doc], taken_keys
             langs_of.setdefault(norm_para(joined(p, d.lang)), set()).add(d.lang)
     test_keys = {norm_para(t) for t in test_texts}
     test_blob = "\x00".join(sorted(test_keys))
-    # and the other way round: a test text inside a message (by each test text's first m characters)
-    m = min((len(k) for k in test_keys if k), default=1)
-    by_head: dict[str, list[str]] = {}
-    for k in sorted(test_keys):
-        if k:
-            by_head.setdefault(k[:m], []).append(k)
-
-    def holds_test_text(key: str) -> bool:
-        return any(t in key for i in range(len(key) - m + 1) for t in by_head.get(key[i:i + m], ()))
+    holds_test_text = holding_check(test_keys)  # and the other way round: a test text inside a message
     files: dict[str, dict[str, dict[str, str]]] = {}
     drops = {"duplicate": 0, "english_left_in": 0, "several_languages": 0, "test_overlap": 0}
     for d in sorted(ui_docs, key=lambda d: (d.lang, d.origin, d.part)):

@@ -38,29 +38,22 @@ from the catalog's locale directory, never from a classifier):
   everywhere.  So is one that equals, or occurs inside, any text of
   train/heldout/fresh, and one already in this split.
 * Per language, catalog files in sha256 order of origin, each giving at most
-  PER_FILE_CAP paragraphs (its first in sha256 order of origin and text),
-  until the language has FRESH_CAP.
+  ``build_langid_fresh3.PER_FILE_CAP`` (15) paragraphs (its first in sha256
+  order of origin and text), until the language has ``FRESH_CAP`` (300).
 
+The code is ``debian_catalogs.catalog_split``, run by
+``build_langid_fresh3.py --split fresh2``, which this script calls.
 Rebuild (offline, from the download cache):
 
     .venv/bin/python examples/build_langid_fresh2.py --offline
 """
 from __future__ import annotations
 
-import argparse
-import logging
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_corpus as bc  # noqa: E402
-import debian_catalogs as dc  # noqa: E402
-from build_langid_fresh import read_split  # noqa: E402
 
-LOG = logging.getLogger("build_langid_fresh2")
-FRESH_CAP = 300
-PER_FILE_CAP = 15
 ROOT_NAME = "root-fresh2"  # <cache>/root-fresh2/<package>: the unpacked packages
 
 # Debian 12 packages whose gettext catalogs are read (none of them is used by
@@ -104,41 +97,11 @@ PACKAGES = {
 }
 
 
-def build(cache: Path, examples: Path, english_words: frozenset[str]) -> tuple[list[dict], dict]:
-    used_recs = []
-    for name in ("train", "heldout", "fresh"):
-        used_recs += read_split(examples / "langid" / f"{name}.jsonl.zst")
-    return dc.catalog_split(cache, english_words, PACKAGES, ROOT_NAME, used_recs, FRESH_CAP, PER_FILE_CAP,
-                            "langid-fresh2")
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        description="Write examples/langid/fresh2.jsonl.zst: translated messages from gettext catalogs "
-                    "of Debian packages no other language-ID split used.",
-        epilog="Example: .venv/bin/python examples/build_langid_fresh2.py --offline",
-    )
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/palmkit-corpus-cache"),
-                    help="download/unpack cache, shared with build_corpus (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=bc.EXAMPLES, help="examples directory (default: %(default)s)")
-    ap.add_argument("--offline", action="store_true", help="use only what is already in --cache")
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        for tool in ("groff", "dpkg-deb") + (() if args.offline else ("apt-get",)):
-            if shutil.which(tool) is None:
-                raise bc.BuildError(f"required tool not found: {tool}")
-        bc.fetch(args.cache, args.offline)  # build_corpus's packages: the English vocabulary
-        dc.fetch(args.cache, PACKAGES, ROOT_NAME, args.offline)
-        english_words = dc.english_vocabulary(args.cache)
-        LOG.info("English vocabulary: %d words", len(english_words))
-        recs, _stats = build(args.cache, args.out, english_words)
-        size = bc.write_zst_jsonl(args.out / "langid" / "fresh2.jsonl.zst", recs)
-        LOG.info("wrote langid/fresh2.jsonl.zst: %d paragraphs, %d bytes", len(recs), size)
-    except bc.BuildError as exc:
-        print(f"build_langid_fresh2: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    """``build_langid_fresh3.py --split fresh2``: one builder writes every catalog split."""
+    import build_langid_fresh3  # it imports this module
+
+    return build_langid_fresh3.main(["--split", "fresh2", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

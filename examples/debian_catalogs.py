@@ -453,21 +453,6 @@ def catalog_candidates(cache: Path, english_words: frozenset[str], packages: dic
     return cand, en_origin, multi
 
 
-def holding_check(keys: set[str]):
-    """A function telling whether a text holds one of ``keys`` (all
-    normalised), found through each key's first m characters, m the shortest
-    key's length."""
-    m = min((len(k) for k in keys if k), default=1)
-    by_head: dict[str, list[str]] = {}
-    for k in sorted(keys):
-        if k:
-            by_head.setdefault(k[:m], []).append(k)
-
-    def holds(text: str) -> bool:
-        return any(k in text for i in range(len(text) - m + 1) for k in by_head.get(text[i:i + m], ()))
-    return holds
-
-
 def catalog_split(cache: Path, english_words: frozenset[str], packages: dict[str, str], root_name: str,
                   used_recs: list[dict], cap: int, per_file_cap: int, id_prefix: str,
                   drop_holding_used: bool = False) -> tuple[list[dict], dict]:
@@ -482,7 +467,7 @@ def catalog_split(cache: Path, english_words: frozenset[str], packages: dict[str
     used_origins = {r["origin"] for r in used_recs}
     used_keys = {bc.norm_para(r["text"]) for r in used_recs}
     used_blob = "\n".join(sorted(used_keys))
-    holds_used = holding_check(used_keys) if drop_holding_used else (lambda text: False)
+    holds_used = bc.holding_check(used_keys) if drop_holding_used else (lambda text: False)
     used_pkgs = {o.split("/", 1)[0] for o in used_origins}
     if used_pkgs & set(packages):
         raise bc.BuildError(f"packages already used by another split: {sorted(used_pkgs & set(packages))}")
