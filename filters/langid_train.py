@@ -55,7 +55,7 @@ def _training_lines(records: Iterable[Mapping[str, str]], seed: int | None) -> l
 # it works wherever fasttext is importable. Before anything is allocated it
 # pins glibc's mmap threshold at 64 KiB: every large buffer then comes from
 # fresh, zero-filled pages instead of recycled heap memory.
-_TRAIN_CHILD = r"""
+_CHILD_PREAMBLE = r"""
 import ctypes, json, sys
 try:
     ctypes.CDLL("libc.so.6").mallopt(-3, 65536)  # M_MMAP_THRESHOLD
@@ -63,6 +63,8 @@ except (OSError, AttributeError):
     pass
 import fasttext
 args = json.loads(sys.argv[1])
+"""
+_TRAIN_CHILD = _CHILD_PREAMBLE + r"""
 output = args.pop("output")
 try:
     model = fasttext.train_supervised(**args)
@@ -154,14 +156,7 @@ def train_model(
     return LanguageIdentifier(output_path)
 
 
-_QUANTIZE_CHILD = r"""
-import ctypes, json, sys
-try:
-    ctypes.CDLL("libc.so.6").mallopt(-3, 65536)  # M_MMAP_THRESHOLD
-except (OSError, AttributeError):
-    pass
-import fasttext
-args = json.loads(sys.argv[1])
+_QUANTIZE_CHILD = _CHILD_PREAMBLE + r"""
 model = fasttext.load_model(args.pop("model"))
 output = args.pop("output")
 try:

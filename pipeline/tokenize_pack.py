@@ -42,6 +42,16 @@ def _write_arrays(path: str, arrays) -> list[int]:
     return offsets
 
 
+def _read_section_head(f, offset: int, copies: int):
+    """An exchange-file section's per-copy arrays: sort keys, thresholds
+    drawn, lengths (int64); ``f`` is left at the section's first token."""
+    f.seek(offset)
+    k = np.fromfile(f, "<u8", copies)
+    c = np.fromfile(f, "<f8", copies)
+    n = np.fromfile(f, "<i4", copies).astype(np.int64)
+    return k, c, n
+
+
 def _unpack_batches(batches, thresholds: dict, dtype: str):
     """Packing batches → (keys, groups, lengths, tokens, starts) of the copies the thresholds keep."""
     keys, groups, lengths, tokens = [], [], [], []
@@ -49,10 +59,7 @@ def _unpack_batches(batches, thresholds: dict, dtype: str):
         if isinstance(value[0], str):  # a section of an exchange file (ReadEncode)
             path, offset, copies, count = value
             with open(path, "rb") as f:
-                f.seek(offset)
-                k = np.fromfile(f, "<u8", copies)
-                c = np.fromfile(f, "<f8", copies)
-                n = np.fromfile(f, "<i4", copies).astype(np.int64)
+                k, c, n = _read_section_head(f, offset, copies)
                 t = np.fromfile(f, dtype, count)
             if len(t) != count:
                 raise RuntimeError(f"{path}: {len(t)} tokens at offset {offset}, expected {count}")
@@ -93,10 +100,7 @@ def _section_meta(batches, thresholds: dict, dtype: str):
             return None
         path, offset, copies, count = value
         with open(path, "rb") as f:
-            f.seek(offset)
-            k = np.fromfile(f, "<u8", copies)
-            c = np.fromfile(f, "<f8", copies)
-            n = np.fromfile(f, "<i4", copies).astype(np.int64)
+            k, c, n = _read_section_head(f, offset, copies)
             size = os.fstat(f.fileno()).st_size
         first = offset + 20 * copies  # the section's first token
         if len(n) != copies or int(n.sum()) != count or size < first + itemsize * count:
