@@ -64,6 +64,16 @@ except (OSError, AttributeError):
 import fasttext
 args = json.loads(sys.argv[1])
 """
+def _run_child(script: str, args: dict, timeout: float | None) -> str | None:
+    """Run one of the child scripts with ``args``; None when it succeeded,
+    else the last line it wrote to stderr."""
+    result = subprocess.run([sys.executable, "-c", script, json.dumps(args)],
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode == 0:
+        return None
+    return (result.stderr.strip().splitlines() or ["no output"])[-1]
+
+
 _TRAIN_CHILD = _CHILD_PREAMBLE + r"""
 output = args.pop("output")
 try:
@@ -143,14 +153,8 @@ def train_model(
             "minCount": 1,
             "verbose": 0,
         }
-        result = subprocess.run(
-            [sys.executable, "-c", _TRAIN_CHILD, json.dumps(args)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    if result.returncode != 0:
-        message = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        message = _run_child(_TRAIN_CHILD, args, timeout)
+    if message is not None:
         hint = "; lower lr or enable character n-grams (minn/maxn > 0)" if "NaN" in message else ""
         raise RuntimeError(f"fastText training failed: {message}{hint}")
     return LanguageIdentifier(output_path)
@@ -219,13 +223,7 @@ def quantize_model(
             with open(train_file, "w", encoding="utf-8", errors="replace") as handle:
                 handle.writelines(_training_lines(records, seed))
             args["input"] = train_file
-        result = subprocess.run(
-            [sys.executable, "-c", _QUANTIZE_CHILD, json.dumps(args)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    if result.returncode != 0:
-        message = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        message = _run_child(_QUANTIZE_CHILD, args, timeout)
+    if message is not None:
         raise RuntimeError(f"fastText quantization failed: {message}")
     return LanguageIdentifier(output_path)
