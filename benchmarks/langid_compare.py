@@ -22,6 +22,12 @@ langid.py is scored twice:
 langid.py says ``no`` for Norwegian where the corpus says ``nb`` (Bokmål);
 ``no`` is counted as ``nb`` (the only alias). ``nn`` stays wrong.
 
+For each language where palmkit is below, an exact one-sided McNemar test
+on the paragraphs only one of the two gets right; and a paired bootstrap
+(``--bootstrap``): in what share of same-sized resamples of the split
+palmkit is at least level on every language, i.e. how decisive the
+per-language comparison on this many paragraphs is.
+
 Also prints how palmkit's top-1 scores are distributed on the held-out
 paragraphs, to choose ``langid.threshold``: the share of correctly labelled
 paragraphs that a threshold would reject, and the share of wrong labels it
@@ -111,6 +117,33 @@ def paired_test(truth: list[str], ours: list[str], theirs: list[str], lang: str)
     return only_ours, only_theirs, p
 
 
+def chance_at_least_everywhere(truth: list[str], ours: list[str], theirs: list[str], resamples: int = 10_000,
+                               seed: int = 0) -> tuple[float, dict[str, float]]:
+    """How often palmkit would come out at least level with langid.py on every
+    language of a split like this one: per language, draw as many paragraphs
+    as it has, with replacement (the paired bootstrap), and count the draws
+    where palmkit gets at least as many right.  Returns (the share of
+    ``resamples`` draws of the whole split with no language below, the share
+    below for each language).  It measures how decisive a per-language
+    comparison on this many paragraphs can be, not which classifier is better."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    everywhere = np.ones(resamples, dtype=bool)
+    below: dict[str, float] = {}
+    for lang in sorted(set(truth)):
+        # +1 where only palmkit is right, -1 where only langid.py is, 0 otherwise.
+        diff = np.array([int(a == t) - int(b == t) for t, a, b in zip(truth, ours, theirs) if t == lang], dtype=np.int8)
+        if not diff.any():
+            below[lang] = 0.0
+            continue
+        draws = rng.integers(0, len(diff), size=(resamples, len(diff)))
+        behind = diff[draws].sum(axis=1, dtype=np.int64) < 0
+        below[lang] = float(behind.mean())
+        everywhere &= ~behind
+    return float(everywhere.mean()), below
+
+
 def threshold_table(truth: list[str], predicted: list[str], scores: list[float]) -> list[dict]:
     """For each threshold: correct paragraphs it rejects, wrong labels it keeps."""
     correct = [s for t, p, s in zip(truth, predicted, scores) if t == p]
@@ -133,6 +166,9 @@ def main(argv=None) -> int:
     parser.add_argument("--langid-python", required=True, help="a Python interpreter that can import langid")
     parser.add_argument("--markdown", action="store_true", help="print the per-language table as Markdown")
     parser.add_argument("--json", help="also write every figure here")
+    parser.add_argument("--bootstrap", type=int, default=10_000, metavar="N",
+                        help="paired bootstrap draws for the chance of being at least level on every language "
+                        "(default 10000; 0 skips it)")
     args = parser.parse_args(argv)
 
     records = read_labelled([args.heldout])
@@ -201,6 +237,12 @@ def main(argv=None) -> int:
     if paired:
         print("# paired, on the languages below (only palmkit right / only langid.py right, exact one-sided "
               "McNemar p): " + ", ".join(f"{lang} {a}/{b} p={p:.3g}" for lang, (a, b, p) in paired.items()))
+    if args.bootstrap:
+        chance, below_share = chance_at_least_everywhere(truth, ours_lang, restricted, args.bootstrap)
+        shaky = sorted(((share, lang) for lang, share in below_share.items() if share >= 0.05), reverse=True)
+        print(f"# paired bootstrap ({args.bootstrap} draws of each language's paragraphs): palmkit at least level with "
+              f"langid.py (restricted) on every language in {chance:.1%} of draws; below in 5% of draws or more: "
+              + (", ".join(f"{lang} {share:.0%}" for share, lang in shaky) or "none"))
     print(f"# speed, paragraphs/s on one core: palmkit {len(texts) / ours_seconds:,.0f}, "
           f"langid.py restricted {len(texts) / theirs['seconds']['restricted']:,.0f}, "
           f"all 97 {len(texts) / theirs['seconds']['unrestricted']:,.0f}")
@@ -239,6 +281,8 @@ def main(argv=None) -> int:
                 "per_language_below": per_lang_below,
                 "paired_where_below": {lang: dict(zip(("only_palmkit", "only_langid_py", "p"), v))
                                        for lang, v in paired.items()},
+                "bootstrap": ({"draws": args.bootstrap, "at_least_level_everywhere": chance, "below_share": below_share}
+                              if args.bootstrap else None),
             }, fh, indent=2, sort_keys=True)
     return 0
 

@@ -18,10 +18,11 @@ text.  It is meant to be used once, for the verdict in docs/LANGID.md.
 
 ``examples/langid/fresh4.jsonl.zst`` is drawn the same way from
 ``debian_catalogs.FRESH4_PACKAGES`` (the second draw, whose training half,
-TRAIN2_PACKAGES, is not in the training file: docs/LANGID.md), leaves out
-every text of the other splits, fresh-3 included, and also every message
-that holds a training text, so that rebuilding the training file after it
-changes no record.
+TRAIN2_PACKAGES, is the training file's second batch: docs/LANGID.md),
+leaves out every text of the other splits, fresh-3 included, and also every
+message that holds a first-batch training text, so that rebuilding the
+training file after it changes no record; the second batch, selected after
+it, leaves out every fresh-4 text in turn.
 
 Rebuild (offline, from the download cache):
 

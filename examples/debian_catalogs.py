@@ -305,9 +305,9 @@ TRAIN2_PACKAGES = {
 }
 
 # build_corpus's training batches, in order: each is selected after the ones before it.
-# TRAIN2_PACKAGES is not among them: the model trained with it failed the ship rule
-# written before it was built (docs/LANGID.md, "Second attempt"), so it waits, unused.
-TRAIN_BATCHES = (TRAIN_PACKAGES,)
+# TRAIN2_PACKAGES joined on 2026-11-30 as the third plan's candidate C1, chosen on the
+# development splits (docs/LANGID.md, "Third attempt"); fresh-4 leaves out every text of both.
+TRAIN_BATCHES = (TRAIN_PACKAGES, TRAIN2_PACKAGES)
 
 
 def deb_version(f: Path) -> str:

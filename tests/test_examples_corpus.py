@@ -130,9 +130,10 @@ def test_exact_duplicates_are_rare(prose):
 
 
 def test_corpus_fits_the_size_budget():
-    # 16 MiB since the language-ID training file gained Debian catalog messages (7.7 MB of it).
+    # 18 MiB since the language-ID training file gained its second batch of Debian
+    # catalog messages (9.4 MB of it; docs/LANGID.md, "Third attempt").
     total = sum(f.stat().st_size for d in (CORPUS, LANGID) for f in d.rglob("*") if f.is_file())
-    assert total <= 16 * 1024 * 1024, f"examples corpus is {total} bytes"
+    assert total <= 18 * 1024 * 1024, f"examples corpus is {total} bytes"
 
 
 # ---------------------------------------------------------------- code
@@ -186,8 +187,8 @@ def test_langid_splits_valid_and_disjoint_by_origin():
 def test_langid_covers_20_languages_and_is_balanced():
     # The held-out split is fixed (chosen by source file, capped at 150 paragraphs a
     # language); training takes up to 3,000 paragraphs a language (8,000 for English,
-    # whose short man-page lines need more) plus short lines and up to 1,500 + 2,500
-    # catalog messages (build_corpus's UI and Debian catalogs), so the split is no longer
+    # whose short man-page lines need more) plus short lines and up to 1,500 + 2 x 2,500
+    # catalog messages (build_corpus's UI catalogs and two batches of Debian catalogs), so the split is no longer
     # ~80/20 by count: balance is checked per split instead.
     train, held = langid_split("train"), langid_split("heldout")
     tl, hl = Counter(r["lang"] for r in train), Counter(r["lang"] for r in held)
@@ -197,7 +198,7 @@ def test_langid_covers_20_languages_and_is_balanced():
     assert sum(1 for n in hl.values() if n >= 100) >= 20, f"too few languages with >= 100 held-out paragraphs: {dict(hl)}"
     counts = sorted(n for lang, n in tl.items() if lang != "en")
     median = counts[len(counts) // 2]
-    assert max(counts) <= 3 * median and tl["en"] <= 8_000 + 1_000 + 1_500 + 2_500, f"big languages not capped: {dict(tl)}"
+    assert max(counts) <= 3 * median and tl["en"] <= 8_000 + 1_000 + 1_500 + 2 * 2_500, f"big languages not capped: {dict(tl)}"
     assert sum(1 for n in counts if n >= 100) >= 20, f"too few languages with >= 100 training paragraphs: {dict(tl)}"
 
 

@@ -27,8 +27,8 @@ def test_second_draw_follows_its_own_sha256_split_rule():
     assert len(everything) == len(dc.FRESH4_PACKAGES) + len(dc.TRAIN2_PACKAGES) == 143
     ordered = sorted(everything, key=lambda n: hashlib.sha256((dc.SPLIT_SALT_2 + n).encode()).hexdigest())
     assert {n for i, n in enumerate(ordered) if i % 3 == 0} == set(dc.FRESH4_PACKAGES)
-    # The second training list is not used (its model missed the ship rule: docs/LANGID.md).
-    assert dc.TRAIN_BATCHES == (dc.TRAIN_PACKAGES,)
+    # Both training lists are used, in draw order (the third plan's C1: docs/LANGID.md).
+    assert dc.TRAIN_BATCHES == (dc.TRAIN_PACKAGES, dc.TRAIN2_PACKAGES)
 
 
 def test_the_four_package_lists_are_disjoint():
