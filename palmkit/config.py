@@ -147,6 +147,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
+def _field_default(cls: type, name: str) -> Any:
+    """The default of dataclass ``cls``'s field ``name`` (None when it has none)."""
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None if field.default is dataclasses.MISSING else field.default
+
+
 def _set_path(data: dict, path: list[str], value: Any, cls: type, full: str) -> None:
     node = data
     node_cls: Any = cls
@@ -158,7 +166,18 @@ def _set_path(data: dict, path: list[str], value: Any, cls: type, full: str) -> 
             node[part] = value
             return
         hints = typing.get_type_hints(node_cls) if dataclasses.is_dataclass(node_cls) else {}
-        node_cls = hints.get(part, Any)
+        parent_cls, node_cls = node_cls, hints.get(part, Any)
+        if typing.get_origin(node_cls) is dict and i == len(path) - 2:
+            # One entry of a mapping field ("langid.thresholds.da=0.3"): the other
+            # entries stay as they are (the field's default unless set before);
+            # _build checks the types.
+            if part not in node:
+                node[part] = dict(_field_default(parent_cls, part) or {})
+            node = node[part]
+            if not isinstance(node, dict):
+                raise ConfigError(f"{'.'.join(path[: i + 1])}: expected a mapping")
+            node[path[-1]] = value
+            return
         if not dataclasses.is_dataclass(node_cls):
             raise ConfigError(f"unknown config key '{full}' ('{part}' has no sub-keys)")
         node = node.setdefault(part, {})

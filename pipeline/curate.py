@@ -44,6 +44,11 @@ class LangIdConfig:
 
     model: str = ""
     threshold: float = langid_rules.DEFAULT_THRESHOLD
+    # Per-language thresholds that replace ``threshold`` for the languages they
+    # name, e.g. {da: 0.3, nb: 0.3}: closely related languages never score as
+    # high as the others (docs/LANGID.md, "Threshold"). Keys are the model's
+    # language codes; ``langid.thresholds.da=0.3`` sets one from the command line.
+    thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
     # "reject" drops low-confidence prose (reason langid:low_confidence);
     # "keep" keeps it under lang "und" so a later stage can decide.
     below_threshold: str = "reject"
@@ -53,6 +58,16 @@ class LangIdConfig:
             raise ValueError(f"below_threshold must be 'reject' or 'keep', got {self.below_threshold!r}")
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        for lang, limit in self.thresholds.items():
+            if not lang or lang == "*" or lang != lang.strip():
+                raise ValueError(f"thresholds: {lang!r} is not a language code")
+            if not 0.0 <= limit <= 1.0:
+                raise ValueError(f"thresholds.{lang} must be in [0, 1], got {limit}")
+
+    def decision_threshold(self) -> float | dict[str, float]:
+        """What ``filters.langid.langid_decision`` takes: the one threshold, or
+        the per-language ones with ``threshold`` for every other language."""
+        return {"*": self.threshold, **self.thresholds} if self.thresholds else self.threshold
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Mapping
 
 from filters import clean as clean_rules
 from filters import code as code_rules
@@ -57,7 +58,7 @@ class LangIdStep:
 
     name = "langid"
 
-    def __init__(self, model_path: str, threshold: float, below_threshold: str):
+    def __init__(self, model_path: str, threshold: float | Mapping[str, float], below_threshold: str):
         self.model_path = model_path
         self.threshold = threshold
         self.below_threshold = below_threshold
@@ -171,7 +172,8 @@ class StepFactory:
         cfg = self.cfg
         built = {
             "clean": lambda: CleanStep(cfg.clean),
-            "langid": lambda: LangIdStep(cfg.langid.model or default_langid_model(), cfg.langid.threshold, cfg.langid.below_threshold),
+            "langid": lambda: LangIdStep(cfg.langid.model or default_langid_model(), cfg.langid.decision_threshold(),
+                                      cfg.langid.below_threshold),
             "gopher_quality": lambda: ProseFilterStep("gopher_quality", quality_rules.gopher_quality_filter, cfg.gopher_quality),
             "gopher_repetition": lambda: ProseFilterStep("gopher_repetition", quality_rules.gopher_repetition_filter, cfg.gopher_repetition),
             "c4": lambda: C4Step(cfg.c4),

@@ -26,6 +26,14 @@ def test_curate_unknown_config_key(tmp_path, capsys):
     assert err.strip() == "palmkit curate: error: unknown config key 'langid.treshold'"
 
 
+def test_curate_bad_per_language_threshold(tmp_path, capsys):
+    (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
+    code, _, err = run(["curate", "--input", str(tmp_path / "a.jsonl"), "--output", str(tmp_path / "out"),
+                        "langid.thresholds.da=0.3", "langid.thresholds.nb=1.2"], capsys)
+    assert code == 2
+    assert err.strip() == "palmkit curate: error: langid: thresholds.nb must be in [0, 1], got 1.2"
+
+
 def test_curate_missing_model(tmp_path, capsys):
     (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
     code, _, err = run(["curate", "--input", str(tmp_path / "a.jsonl"), "--output", str(tmp_path / "out"), f"langid.model={tmp_path}/m.ftz"], capsys)

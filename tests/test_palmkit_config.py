@@ -103,3 +103,27 @@ def test_to_dict_round_trips(tmp_path):
     cfg = load_config(Outer, None, ["inner.langs=[de]"])
     path = write(tmp_path, yaml.safe_dump(to_dict(cfg)))
     assert load_config(Outer, path) == cfg
+
+
+@dataclasses.dataclass(frozen=True)
+class WithMapping:
+    levels: dict[str, float] = dataclasses.field(default_factory=lambda: {"low": 0.0, "high": 0.5})
+    inner: Inner = dataclasses.field(default_factory=Inner)
+
+
+def test_override_sets_one_entry_of_a_mapping_and_keeps_the_others(tmp_path):
+    assert load_config(WithMapping, None, ["levels.mid=0.2"]).levels == {"low": 0.0, "high": 0.5, "mid": 0.2}
+    assert load_config(WithMapping, None, ["levels.high=1"]).levels == {"low": 0.0, "high": 1.0}
+    # After a YAML file or a whole-mapping override, the entry joins what they gave.
+    path = write(tmp_path, "levels:\n  low: 0.1\n")
+    assert load_config(WithMapping, path, ["levels.top=0.9"]).levels == {"low": 0.1, "top": 0.9}
+    assert load_config(WithMapping, None, ["levels={a: 0.3}", "levels.b=0.4"]).levels == {"a": 0.3, "b": 0.4}
+
+
+def test_mapping_entry_errors_name_the_key():
+    with pytest.raises(ConfigError) as exc:
+        load_config(WithMapping, None, ["levels.mid=lots"])
+    assert str(exc.value) == "levels.mid: expected float, got 'lots'"
+    with pytest.raises(ConfigError) as exc:
+        load_config(WithMapping, None, ["levels.mid.x=1"])
+    assert str(exc.value) == "unknown config key 'levels.mid.x' ('levels' has no sub-keys)"

@@ -57,3 +57,33 @@ def test_factory_builds_steps_in_fixed_order():
 def test_stage_of_reason(reason, stage):
     assert stage_of_reason(reason) == stage
     assert STEP_ORDER[stage[0]] == stage[1]
+
+
+def test_langid_step_uses_per_language_thresholds():
+    # langid.thresholds replaces langid.threshold for the languages it names
+    # (docs/LANGID.md, "Threshold"): a Danish UI line the shipped model is unsure
+    # about is rejected by a global threshold just above its score, and kept when
+    # Danish alone gets a threshold just below it; other languages keep the global one.
+    from pipeline.curate import CurateConfig, LangIdConfig
+
+    danish = doc(0, "Vis alle filer i mappen", lang="")
+    step = StepFactory(CurateConfig(steps=("langid",)))()[0]
+    score = step(danish).lang_score
+    assert step(danish).lang == "da" and score < 0.99
+    strict = LangIdConfig(threshold=min(1.0, score + 0.01))
+    per_language = LangIdConfig(threshold=min(1.0, score + 0.01), thresholds={"da": score - 0.01})
+    assert per_language.decision_threshold() == {"*": strict.threshold, "da": score - 0.01}
+    for cfg, expected in ((strict, "langid:low_confidence"), (per_language, "da")):
+        [langid_step] = StepFactory(CurateConfig(steps=("langid",), langid=cfg))()
+        out = langid_step(danish)
+        assert (out if isinstance(out, str) else out.lang) == expected
+        assert langid_step(doc(1, ENGLISH)).lang == "en"
+
+
+@pytest.mark.parametrize("thresholds, message", [({"da": 1.5}, "thresholds.da must be in [0, 1]"),
+                                                 ({"*": 0.3}, "is not a language code")])
+def test_langid_thresholds_are_checked(thresholds, message):
+    from pipeline.curate import LangIdConfig
+
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        LangIdConfig(thresholds=thresholds)
