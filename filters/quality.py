@@ -49,7 +49,8 @@ BCP-47-ish code; only its primary subtag matters) decides what applies:
 C4
 --
 The C4 rules are English rules (mC4 used different ones); apply them to
-``en`` only. The paper and the TFDS code that built the released C4 differ:
+``en`` only (curate's ``c4`` step, off by default, runs them on all prose,
+so switch it on for English corpora). The paper and the TFDS code that built the released C4 differ:
 the paper says lines need >= 3 words and pages >= 5 sentences, TFDS uses 5 and
 3. ``C4Config.numbers`` chooses ("tfds" by default, because that is what the
 released corpus, and every measurement against it, used); explicit

@@ -11,8 +11,9 @@ with a newer classifier moves documents across thresholds.
 
 What palmkit does, and what it assumes:
 
-* Every curated document gets a score in ``meta["toxicity"]`` (rounded to
-  four places, so shards stay byte-identical across runs).
+* Every curated document gets ``meta["toxicity"]``: a score (rounded to
+  four places, so shards stay byte-identical across runs) for prose in a
+  language the scorer covers, ``None`` for code and other languages.
 * A deterministic fraction of documents, chosen by a hash of (seed, id) and
   *independently of the score*, also gets ``meta["toxicity_level"]``; the
   tokenizer prepends ``<tox:LEVEL>`` to those. Choosing independently of the

@@ -6,7 +6,7 @@ ours). This module turns YAML files and command-line overrides into instances
 of those dataclasses, and fails loudly, with the offending key's dotted name,
 on anything it does not understand:
 
-    >>> cfg = load_config(CurateConfig, "curate.yaml", ["quality.min_words=20"])
+    >>> cfg = load_config(CurateConfig, "curate.yaml", ["gopher_quality.min_words=20"])
 
 Nested dataclasses are addressed with dots (``dedup.threshold=0.7``). Values
 given on the command line are parsed as YAML scalars, so ``true``, ``3`` and

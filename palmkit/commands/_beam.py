@@ -8,7 +8,8 @@ from palmkit.errors import UsageError
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="YAML config file (defaults apply to every key it leaves out)")
+    parser.add_argument("--config", metavar="FILE", help="YAML config file (defaults apply to every key it leaves out; every key with its "
+                        "default: configs/<command>/default.yaml in the palmkit repository)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. langid.threshold=0.6 dedup.near.threshold=0.7")
 
 
