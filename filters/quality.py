@@ -49,8 +49,8 @@ BCP-47-ish code; only its primary subtag matters) decides what applies:
 C4
 --
 The C4 rules are English rules (mC4 used different ones); apply them to
-``en`` only (curate's ``c4`` step, off by default, runs them on all prose,
-so switch it on for English corpora). The paper and the TFDS code that built the released C4 differ:
+``en`` only, which curate's ``c4`` step (off by default) does unless
+``C4Config.languages`` says otherwise. The paper and the TFDS code that built the released C4 differ:
 the paper says lines need >= 3 words and pages >= 5 sentences, TFDS uses 5 and
 3. ``C4Config.numbers`` chooses ("tfds" by default, because that is what the
 released corpus, and every measurement against it, used); explicit
@@ -555,7 +555,9 @@ class C4Config:
     2020, §2.2). ``min_words_per_line`` / ``min_sentences`` override the choice
     when set. ``max_word_length``: lines with a longer "word" are dropped
     (TFDS). ``remove_citations``: delete Wikipedia-style "[1]", "[edit]",
-    "[citation needed]" markers before the checks (TFDS).
+    "[citation needed]" markers before the checks (TFDS). ``languages``: the
+    ``lang`` values curate's ``c4`` step runs the rules on (English only by
+    default: they are English rules); empty runs them on all prose.
     """
 
     numbers: Literal["tfds", "paper"] = "tfds"
@@ -563,6 +565,7 @@ class C4Config:
     min_sentences: int | None = None
     max_word_length: int = 1000
     remove_citations: bool = True
+    languages: tuple[str, ...] = ("en",)
 
     def __post_init__(self) -> None:
         if self.numbers not in _C4_NUMBERS:

@@ -103,7 +103,8 @@ class C4Step:
         self.cfg = cfg
 
     def __call__(self, doc: Document):
-        if is_code(doc):
+        # English rules: other languages pass untouched unless c4.languages names them.
+        if is_code(doc) or (self.cfg.languages and doc.lang not in self.cfg.languages):
             return doc
         return quality_rules.c4_clean_document(doc, self.cfg)
 

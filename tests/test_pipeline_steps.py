@@ -87,3 +87,16 @@ def test_langid_thresholds_are_checked(thresholds, message):
 
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         LangIdConfig(thresholds=thresholds)
+
+
+def test_c4_step_runs_on_the_configured_languages_only():
+    from pipeline.steps import C4Step
+
+    # One sentence, no terminal punctuation: C4's page rules reject it.
+    german = doc(0, "Das ist ein kurzer Satz ohne Punkt am Ende", lang="de")
+    english = doc(1, "This is a short line without a full stop at the end", lang="en")
+    step = C4Step(quality.C4Config())
+    assert step(german) == german  # English rules leave German alone by default
+    assert isinstance(step(english), str) and step(english).startswith("c4:")
+    everything = C4Step(quality.C4Config(languages=()))
+    assert isinstance(everything(german), str) and everything(german).startswith("c4:")
