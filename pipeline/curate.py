@@ -35,7 +35,7 @@ from pipeline.writers import WriteDeadLetters, WriteDuplicateMap, WriteJsonlShar
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "_summary/summary.json"
-OUTPUT_PARTS = ("curated", "rejected", "errors", "duplicates", "_summary", "stats.json", "report.html")
+OUTPUT_PARTS = ("curated", "rejected", "errors", "duplicates", "_summary", "config.yaml", "stats.json", "report.html")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +194,20 @@ def clear_outputs(output: str, parts: tuple[str, ...] = OUTPUT_PARTS) -> None:
         FileSystems.delete(existing)
 
 
+def write_config(output: str, cfg, command: str) -> None:
+    """``OUTPUT/config.yaml``: every key of the job's effective config (defaults,
+    file and overrides together), so ``--config OUTPUT/config.yaml`` runs the
+    same job again and a reader of the outputs can see what made them."""
+    import yaml
+
+    from palmkit.config import to_dict
+
+    header = (f"# The effective config of this `palmkit {command}` run: every key, defaults included.\n"
+              f"# `palmkit {command} --config config.yaml` with the same inputs gives the same outputs.\n")
+    body = yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True)
+    write_atomically(f"{output.rstrip('/')}/config.yaml", (header + body).encode("utf-8"))
+
+
 def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
     """Driver side, after the pipeline: stats.json and report.html from the job's summary."""
     out = output.rstrip("/")
@@ -214,7 +228,8 @@ def finish_curate(cfg: CurateConfig, output: str, job: dict) -> dict:
         params = lsh_parameters(cfg.dedup.near)
         stats["dedup"].update({"bands": params.bands, "rows": params.rows, "num_perm": cfg.dedup.near.num_perm, "threshold": cfg.dedup.near.threshold})
     report = render_report(stats, stage_of_reason=curate_steps.stage_of_reason)
-    # The report first, stats.json last: stats.json marks a complete job.
+    # The config and the report first, stats.json last: stats.json marks a complete job.
+    write_config(out, cfg, "curate")
     write_atomically(f"{out}/report.html", report.encode("utf-8"))
     write_atomically(f"{out}/stats.json", json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return stats

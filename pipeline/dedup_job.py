@@ -41,7 +41,7 @@ import os
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.curate import SUMMARY_FILE, clear_outputs
+from pipeline.curate import SUMMARY_FILE, clear_outputs, write_config
 from pipeline.dedup import DedupConfig, Deduplicate, lsh_parameters
 from pipeline.readers import InputSpec, ReadInputs
 from pipeline.records import ReaderConfig
@@ -51,7 +51,7 @@ from pipeline.writers import WriteDeadLetters, WriteDuplicateMap, WriteJsonlShar
 
 log = logging.getLogger(__name__)
 
-OUTPUT_PARTS = ("kept", "errors", "duplicates", "_summary", "stats.json", "report.html")
+OUTPUT_PARTS = ("kept", "errors", "duplicates", "_summary", "config.yaml", "stats.json", "report.html")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +157,7 @@ def finish_dedup(cfg: DedupJobConfig, output: str, job: dict) -> dict:
     with FileSystems.open(f"{out}/{SUMMARY_FILE}") as fh:
         summary = json.loads(fh.read().decode("utf-8"))
     stats = dedup_stats(summary, cfg, job)
+    write_config(out, cfg, "dedup")
     write_atomically(f"{out}/report.html", render_dedup_report(stats).encode("utf-8"))
     write_atomically(f"{out}/stats.json", json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return stats

@@ -115,6 +115,16 @@ def test_kept_shards_keep_the_curated_layout_and_bytes(job):
     assert sorted(kept) == sorted(docs[i].to_json() for i in ids)
 
 
+def test_config_yaml_is_the_effective_config(job):
+    from palmkit.config import load_config
+    from pipeline.dedup_job import DedupJobConfig
+
+    _, out, _ = job
+    cfg = load_config(DedupJobConfig, out / "config.yaml")
+    assert cfg == load_config(DedupJobConfig, None, ["dedup.near.max_rounds=4", "records_per_shard=8"])
+    assert cfg.dedup.near.max_rounds == 4 and cfg != DedupJobConfig()
+
+
 def test_report_and_errors(job, capsys):
     _, out, _ = job
     report = (out / "report.html").read_text()

@@ -18,6 +18,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from filters.document import Document
 from pipeline.curate import Curate, CurateConfig, run_curate
+from palmkit.config import load_config
 from pipeline.options import build_options
 from pipeline.readers import parse_input
 from pipeline.records import ReaderConfig
@@ -139,6 +140,8 @@ def test_whole_job_accounts_for_every_record(corpus, tmp_path):
     assert len(duplicates) == sum(stats["duplicates"].values())
     assert (out / "report.html").read_text().count("<img") >= 3
     assert json.loads((out / "stats.json").read_text())["read"] == stats["read"]
+    # The effective config, loadable as it is: --config OUTPUT/config.yaml reruns the same job.
+    assert load_config(CurateConfig, out / "config.yaml") == CurateConfig(reader=ReaderConfig(max_record_bytes=250_000))
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ Outputs under --output:
   errors/part-*.jsonl                        malformed input records (dead letters)
   duplicates/part-*.jsonl                    removed id -> surviving id
   stats.json, report.html                    counts (read = kept + errors + duplicates + rejected) and the report
+  config.yaml                                the effective config (--config it to run the same job again)
 
 Example:
   palmkit curate --input web=data/web/*.jsonl.zst --input code=src/ --output out/ \\

@@ -20,6 +20,7 @@ Outputs under --output:
   errors/part-*.jsonl                     malformed input records (dead letters)
   stats.json, report.html                 counts (read = kept + errors + duplicates),
                                           cluster-size histogram, bands x rows
+  config.yaml                             the effective config (--config it to run the same job again)
 
 Examples:
   palmkit dedup --input out/curated/ --output out/deduped/
