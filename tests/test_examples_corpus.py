@@ -221,6 +221,8 @@ def _build_corpus_module():
     import sys
 
     pytest.importorskip("tqdm")
+    if str(EXAMPLES) not in sys.path:  # build_corpus imports its sibling modules
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location("build_corpus", EXAMPLES / "build_corpus.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("build_corpus", module)
